@@ -1,0 +1,28 @@
+import type { LabelledImages } from './images';
+
+/** One task of a task-incremental sequence: its classes and its splits with local labels. */
+export interface Task {
+  readonly index: number;
+  readonly name: string;
+  /** Original class ids in this task; local label i stands for classes[i]. */
+  readonly classes: readonly number[];
+  /** Human-readable class names, parallel to `classes`, where the data set has them. */
+  readonly classNames?: readonly string[];
+  /** Labels are local (0..classes.length-1). */
+  readonly train: LabelledImages;
+  readonly test: LabelledImages;
+}
+
+/** Per-channel statistics on the [0, 1] pixel scale, used to normalise every batch. */
+export interface Normalization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+/** An ordered list of tasks over images of one shape. Build your own from any labelled set. */
+export interface TaskSequence {
+  readonly name: string;
+  readonly inputShape: readonly [height: number, width: number, channels: number];
+  readonly normalization: Normalization;
+  readonly tasks: readonly Task[];
+}
