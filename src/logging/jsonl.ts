@@ -1,0 +1,64 @@
+/** Append-only JSON-lines log: one self-describing object per line, readable while the run is live. */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { EpochRecord } from '../metrics/run-results';
+
+export type JsonlRecordType = 'epoch' | 'eval' | 'task' | (string & {});
+
+export interface JsonlRecord {
+  readonly type: JsonlRecordType;
+  readonly [key: string]: unknown;
+}
+
+/** Convenience shape for the per-epoch line; other types are free-form. */
+export type EpochLine = { readonly type: 'epoch' } & EpochRecord;
+
+export class JsonlWriter {
+  private fd: number | null;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  write(record: JsonlRecord): void {
+    if (this.fd === null) throw new Error(`JsonlWriter for ${this.path} is closed`);
+    const line = Buffer.from(`${toJsonLine(record)}\n`, 'utf8');
+    // A single write per line keeps a crash from interleaving half lines into the next run's appends.
+    let off = 0;
+    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
+  }
+
+  flush(): void {
+    if (this.fd !== null) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    closeSync(fd);
+  }
+}
+
+/** JSON for one line; NaN and ±Infinity become null, as JSON.stringify does, so lines always parse. */
+export function toJsonLine(record: JsonlRecord): string {
+  if (typeof record.type !== 'string' || record.type === '') {
+    throw new Error('JSON-lines records need a non-empty string `type`');
+  }
+  return JSON.stringify(record);
+}
+
+/** Parses a JSON-lines file; a torn last line (a crash mid-write) is dropped. */
+export function readJsonl(path: string): JsonlRecord[] {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const out: JsonlRecord[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as JsonlRecord);
+    } catch (err) {
+      if (i === lines.length - 1) return;
+      throw new Error(`${path}:${i + 1}: ${(err as Error).message}`);
+    }
+  });
+  return out;
+}
