@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files';
+import type { LabelledImages } from './images';
+import { type ClassOrder, splitByClass } from './split-sequence';
+import type { Normalization, TaskSequence } from './task-sequence';
+
+export const CIFAR100_CLASSES = 100;
+const SIDE = 32;
+const PLANE = SIDE * SIDE;
+const PIXELS = 3 * PLANE;
+/** Coarse label byte + fine label byte + the three colour planes. */
+export const CIFAR100_RECORD_BYTES = 2 + PIXELS;
+
+/** Channel statistics of the CIFAR-100 training set, as used by the reference implementation. */
+export const CIFAR100_NORMALIZATION: Normalization = {
+  mean: [0.5071, 0.4865, 0.4409],
+  std: [0.2673, 0.2564, 0.2762],
+};
+
+export interface Cifar100Split extends LabelledImages {
+  /** The 20 superclass labels, parallel to `labels`; the split uses fine labels only. */
+  readonly coarseLabels: Int32Array;
+}
+
+export interface Cifar100 {
+  readonly train: Cifar100Split;
+  readonly test: Cifar100Split;
+  readonly classNames?: readonly string[];
+}
+
+/**
+ * Decodes one `cifar-100-binary` record file. Records store each image as three 32x32 planes
+ * (CHW); they are interleaved to HWC here because every consumer works in NHWC.
+ */
+export function decodeCifar100Records(bytes: Uint8Array, file: string): Cifar100Split {
+  if (bytes.length % CIFAR100_RECORD_BYTES !== 0) {
+    throw new Error(
+      `${file}: truncated record file: ${bytes.length} bytes is not a multiple of the ${CIFAR100_RECORD_BYTES}-byte record size`,
+    );
+  }
+  const n = bytes.length / CIFAR100_RECORD_BYTES;
+  const pixels = new Uint8Array(n * PIXELS);
+  const labels = new Int32Array(n);
+  const coarseLabels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const rec = i * CIFAR100_RECORD_BYTES;
+    coarseLabels[i] = bytes[rec];
+    labels[i] = bytes[rec + 1];
+    if (labels[i] >= CIFAR100_CLASSES) {
+      throw new Error(`${file}: unknown class id ${labels[i]} in record ${i} (expected 0..99)`);
+    }
+    chwToHwc(bytes, rec + 2, pixels, i * PIXELS);
+  }
+  return { pixels, labels, coarseLabels, height: SIDE, width: SIDE, channels: 3 };
+}
+
+function chwToHwc(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+  for (let p = 0; p < PLANE; p++) {
+    const d = dstOff + 3 * p;
+    dst[d] = src[srcOff + p];
+    dst[d + 1] = src[srcOff + PLANE + p];
+    dst[d + 2] = src[srcOff + 2 * PLANE + p];
+  }
+}
+
+export async function readCifar100File(file: string): Promise<Cifar100Split> {
+  return decodeCifar100Records(await readRequired(file), file);
+}
+
+/** Reads train.bin, test.bin and, when present, fine_label_names.txt from a cifar-100-binary directory. */
+export async function loadCifar100(dir: string): Promise<Cifar100> {
+  await requireDirectory(dir, 'CIFAR-100 directory (cifar-100-binary)');
+  const [train, test] = await Promise.all([
+    readCifar100File(join(dir, 'train.bin')),
+    readCifar100File(join(dir, 'test.bin')),
+  ]);
+  return { train, test, classNames: await readClassNames(join(dir, 'fine_label_names.txt')) };
+}
+
+export interface SplitCifar100Options {
+  /** 10 tasks of 10 classes or 20 of 5 are the usual settings; anything dividing 100 works. */
+  readonly tasks?: number;
+  readonly classOrder?: ClassOrder;
+  readonly classesPerTask?: readonly number[];
+}
+
+export async function loadSplitCifar100(
+  dir: string,
+  options: SplitCifar100Options = {},
+): Promise<TaskSequence> {
+  const data = await loadCifar100(dir);
+  const tasks = options.tasks ?? 10;
+  return splitByClass(data.train, data.test, {
+    name: `split-cifar100-${tasks}`,
+    tasks,
+    classOrder: options.classOrder,
+    classesPerTask: options.classesPerTask,
+    classNames: data.classNames,
+    numClasses: CIFAR100_CLASSES,
+    normalization: CIFAR100_NORMALIZATION,
+  });
+}
+
+async function readClassNames(file: string): Promise<string[] | undefined> {
+  const text = await readOptionalText(file);
+  if (text === undefined) return undefined;
+  const names = nonEmptyLines(text).map((l) => l.trim());
+  if (names.length !== CIFAR100_CLASSES) {
+    throw new Error(`${file}: expected ${CIFAR100_CLASSES} class names, found ${names.length}`);
+  }
+  return names;
+}
