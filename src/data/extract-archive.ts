@@ -72,10 +72,18 @@ export async function extractArchive(
     // Leftovers without a marker are from an interrupted run; rename needs the name free.
     await rm(dir, { recursive: true, force: true });
     await rename(root, dir);
-  } finally {
-    await rm(temp, { recursive: true, force: true });
+  } catch (err) {
+    // The original error matters more than a failed cleanup; the next run removes leftovers.
+    await removeTemp(temp).catch(() => {});
+    throw err;
   }
+  await removeTemp(temp);
   return { dir, skipped: false };
+}
+
+/** Retries because node-tar may still be flushing entries when it reports a corrupt stream. */
+function removeTemp(temp: string): Promise<void> {
+  return rm(temp, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 async function unpack(archive: string, into: string, format: ArchiveFormat): Promise<void> {
@@ -96,9 +104,7 @@ async function unpack(archive: string, into: string, format: ArchiveFormat): Pro
 async function removeStaleTemps(parent: string, prefix: string): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[]);
   await Promise.all(
-    names
-      .filter((name) => name.startsWith(prefix))
-      .map((name) => rm(join(parent, name), { recursive: true, force: true })),
+    names.filter((name) => name.startsWith(prefix)).map((name) => removeTemp(join(parent, name))),
   );
 }
 
