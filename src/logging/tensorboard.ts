@@ -48,9 +48,10 @@ export interface TensorBoardWriterOptions {
 }
 
 export function encodeEvent(event: DecodedEvent): Uint8Array {
-  const w = new ProtoWriter()
-    .double(EVENT_WALL_TIME, event.wallTime)
-    .varint(EVENT_STEP, event.step);
+  // proto3 omits zero-valued scalars; doing the same keeps our bytes identical to TensorFlow's.
+  const w = new ProtoWriter();
+  if (event.wallTime !== 0) w.double(EVENT_WALL_TIME, event.wallTime);
+  if (event.step !== 0) w.varint(EVENT_STEP, event.step);
   if (event.fileVersion !== undefined) w.string(EVENT_FILE_VERSION, event.fileVersion);
   if (event.scalars.length > 0) {
     const summary = new ProtoWriter();

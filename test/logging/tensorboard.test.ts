@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maskedCrc32c } from '../../src/logging/crc32c';
 import {
   decodeRecords,
+  encodeEvent,
   frameRecord,
   readEventFile,
   TensorBoardWriter,
@@ -27,6 +28,27 @@ function fakeClock(): () => number {
     return now;
   };
 }
+
+describe('encodeEvent', () => {
+  it('matches bytes and masked CRC of a record from a real TensorFlow event file', () => {
+    // Vector from TensorBoard's rustboard (masked_crc.rs): Event(file_version=b"CRC test, one two").
+    const data = encodeEvent({
+      wallTime: 0,
+      step: 0,
+      fileVersion: 'CRC test, one two',
+      scalars: [],
+    });
+    expect(Buffer.from(data).toString('latin1')).toBe('\x1a\x11CRC test, one two');
+    expect(maskedCrc32c(data)).toBe(0x5794d08a);
+  });
+
+  it('encodes a scalar as Event{1: wall_time, 2: step, 5: Summary{1: Value{1: tag, 2: float}}}', () => {
+    const data = encodeEvent({ wallTime: 1, step: 3, scalars: [{ tag: 'a', value: 1 }] });
+    expect(Buffer.from(data).toString('hex')).toBe(
+      `09${'000000000000f03f'}1003${'2a0a'}${'0a08'}${'0a0161'}${'150000803f'}`,
+    );
+  });
+});
 
 describe('frameRecord', () => {
   it('lays out length, masked length CRC, data, masked data CRC', () => {
