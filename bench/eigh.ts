@@ -1,0 +1,112 @@
+/**
+ * Benchmark of the float64 symmetric eigensolver on covariance-like matrices:
+ *   npx tsx bench/eigh.ts [n ...]        (default: 27 576 1152 2304 4608)
+ * For each n it times `eigh` on XᵀX/N with X of 2n rows (full rank) and reports the relative
+ * reconstruction error ‖A − V Λ Vᵀ‖_F/‖A‖_F and the orthogonality error ‖VᵀV − I‖_max; a
+ * rank-deficient matrix (X with n/2 rows) is timed as well.
+ */
+import { matmul, matmulTN, transpose } from '../src/linalg/dense';
+import { eigh } from '../src/linalg/eigh';
+import { Rng } from '../src/util/rng';
+
+export interface EighBenchRow {
+  n: number;
+  seconds: number;
+  reconstructionError: number;
+  orthogonalityError: number;
+}
+
+const DEFAULT_SIZES = [27, 576, 1152, 2304, 4608];
+
+/** XᵀX / rows for X (rows × n) with standard normal entries and uneven column scales. */
+export function covarianceLike(n: number, rows: number, rng: Rng): Float64Array {
+  const x = new Float64Array(rows * n);
+  for (let j = 0; j < n; j++) {
+    const scale = 1 / (1 + j / 8); // a decaying spectrum, as in real activations
+    for (let i = 0; i < rows; i++) x[i * n + j] = rng.normal() * scale;
+  }
+  const c = matmulTN(x, x, n, rows, n);
+  for (let i = 0; i < c.length; i++) c[i] /= rows;
+  return c;
+}
+
+/** ‖A − V Λ Vᵀ‖_F / ‖A‖_F and ‖VᵀV − I‖_max. */
+export function eigenErrors(
+  a: Float64Array,
+  n: number,
+  values: Float64Array,
+  vectors: Float64Array,
+): { reconstructionError: number; orthogonalityError: number } {
+  const vl = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) vl[i * n + j] = vectors[i * n + j] * values[j];
+  const vt = transpose(vectors, n, n);
+  const r = matmul(vl, vt, n, n, n);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n * n; i++) {
+    num += (r[i] - a[i]) ** 2;
+    den += a[i] ** 2;
+  }
+  const g = matmul(vt, vectors, n, n, n);
+  let orth = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) orth = Math.max(orth, Math.abs(g[i * n + j] - (i === j ? 1 : 0)));
+  }
+  return {
+    reconstructionError: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num),
+    orthogonalityError: orth,
+  };
+}
+
+function timeOne(a: Float64Array, n: number): EighBenchRow {
+  const t0 = performance.now();
+  const { values, vectors } = eigh(a, n);
+  const seconds = (performance.now() - t0) / 1000;
+  return { n, seconds, ...eigenErrors(a, n, values, vectors) };
+}
+
+/** Times eigh on a full-rank covariance of each size (the rows returned to the bench runner). */
+export async function benchEigh(sizes: number[]): Promise<EighBenchRow[]> {
+  const rows: EighBenchRow[] = [];
+  for (const n of sizes) {
+    const rng = new Rng(n);
+    rows.push(timeOne(covarianceLike(n, 2 * n, rng), n));
+  }
+  return rows;
+}
+
+function format(label: string, r: EighBenchRow): string {
+  return [
+    label.padEnd(14),
+    String(r.n).padStart(6),
+    r.seconds.toFixed(2).padStart(9),
+    r.reconstructionError.toExponential(2).padStart(12),
+    r.orthogonalityError.toExponential(2).padStart(12),
+  ].join(' ');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => Number.isInteger(x) && x > 0);
+  const sizes = args.length > 0 ? args : DEFAULT_SIZES;
+  console.log(
+    `${'matrix'.padEnd(14)} ${'n'.padStart(6)} ${'seconds'.padStart(9)} ${'recon err'.padStart(12)} ${'orth err'.padStart(12)}`,
+  );
+  for (const n of sizes) {
+    const [full] = await benchEigh([n]);
+    console.log(format('XᵀX, 2n rows', full));
+    const rng = new Rng(n + 1);
+    const deficient = covarianceLike(n, Math.max(1, n >> 1), rng);
+    console.log(format('XᵀX, n/2 rows', timeOne(deficient, n)));
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * Float64 symmetric eigensolver (LAPACK dsyevd in pure TypeScript):
+ *   1. blocked Householder tridiagonalization A = Q T Qᵀ (./tridiagonalize),
+ *   2. divide and conquer on T = Z Λ Zᵀ (./divide-conquer), which keeps eigenvectors of
+ *      clustered eigenvalues orthogonal,
+ *   3. back-transformation V = Q Z with compact-WY blocks.
+ * The O(n³) work is in the gemm of ./dense.
+ */
+import { tridiagonalEigen } from './divide-conquer';
+import { applyQ, tridiagonalize } from './tridiagonalize';
+
+export interface SymmetricEigen {
+  readonly n: number;
+  /** Eigenvalues in ascending order. */
+  readonly values: Float64Array;
+  /** n×n row-major; column j (vectors[i*n + j]) is the unit eigenvector of values[j]. */
+  readonly vectors: Float64Array;
+}
+
+/** Eigendecomposition of a real symmetric n×n row-major matrix (only the lower triangle need be read; input not modified). */
+export function eigh(a: Float64Array, n: number): SymmetricEigen {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`eigh: invalid size ${n}`);
+  if (a.length < n * n) throw new Error(`eigh: expected ${n * n} entries, got ${a.length}`);
+  if (n === 0) return { n, values: new Float64Array(0), vectors: new Float64Array(0) };
+  const work = upperFromLower(a, n);
+  const { d, e, tau } = tridiagonalize(work, n);
+  const { values, vectors } = tridiagonalEigen(d, e, n);
+  applyQ(work, tau, n, vectors, n);
+  return { n, values, vectors };
+}
+
+/** Copies the lower triangle of a into the upper triangle of a fresh matrix (its transpose). */
+function upperFromLower(a: Float64Array, n: number): Float64Array {
+  const w = new Float64Array(n * n);
+  const B = 64;
+  for (let j0 = 0; j0 < n; j0 += B) {
+    for (let i0 = 0; i0 <= j0; i0 += B) {
+      // Block (i0, j0) of the upper triangle reads block (j0, i0) of the lower one.
+      const i1 = Math.min(n, i0 + B);
+      const j1 = Math.min(n, j0 + B);
+      for (let j = j0; j < j1; j++) {
+        const src = j * n;
+        for (let i = i0; i < i1 && i <= j; i++) w[i * n + j] = a[src + i];
+      }
+    }
+  }
+  return w;
+}
