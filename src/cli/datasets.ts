@@ -178,7 +178,8 @@ async function obtainArchive(
     if (expected) await verifyExisting(archive, expected);
     return;
   }
-  io.err(`downloading ${source.title} (~${source.approxMegabytes} MB) from ${url}`);
+  const size = url === source.url ? ` (~${source.approxMegabytes} MB)` : '';
+  io.err(`downloading ${source.title}${size} from ${url}`);
   await downloadFile(url, archive, {
     expected,
     onProgress: io.progress ?? stderrProgress(source.archiveName),

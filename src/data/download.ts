@@ -279,7 +279,8 @@ export function stderrProgress(label: string, options: ProgressLineOptions = {})
   return (p) => {
     const now = Date.now();
     const decile = p.totalBytes ? Math.floor((10 * p.bytesDone) / p.totalBytes) : -1;
-    const due = now - lastAt >= interval || (!tty && decile > lastDecile);
+    // The 100 % step is left to the final 'done' line, which would otherwise repeat it.
+    const due = now - lastAt >= interval || (!tty && decile > lastDecile && decile < 10);
     if (!p.done && !due) return;
     lastAt = now;
     lastDecile = decile;

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DownloadProgress, downloadFile, formatProgress } from '../../src/data/download';
+import {
+  type DownloadProgress,
+  downloadFile,
+  formatProgress,
+  stderrProgress,
+} from '../../src/data/download';
 import {
   COMPLETE_MARKER,
   extractArchive,
@@ -365,6 +370,34 @@ describe('downloadFile', () => {
     }
   });
 
+  it('aborts on signal and on an idle connection, keeping the .part for a resume', async () => {
+    // Sends a first chunk, then stalls as a hung server would.
+    const stall: Handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': payload.length });
+      res.write(payload.subarray(0, 1000));
+    };
+    const server = await startServer({ '/f': stall });
+    try {
+      const dest = join(work, 'f');
+      const controller = new AbortController();
+      const aborted = downloadFile(`${server.base}/f`, dest, {
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      });
+      await expect(aborted).rejects.toThrow(/abort/i);
+      await expect(
+        downloadFile(`${server.base}/f`, join(work, 'g'), {
+          idleTimeoutMs: 150,
+          onProgress: quiet,
+        }),
+      ).rejects.toThrow(/idle/);
+      expect(existsSync(dest)).toBe(false);
+      expect(existsSync(join(work, 'g.part'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('deletes the .part and names file and digests on checksum mismatch', async () => {
     const server = await startServer({ '/f': serveBytes(payload) });
     try {
@@ -434,6 +467,20 @@ describe('downloadFile', () => {
     await expect(downloadFile(url, join(work, 'f'), { onProgress: quiet })).rejects.toThrow(
       new RegExp(`network error downloading ${url}.*ECONNREFUSED`),
     );
+  });
+
+  it('prints about one line per 10 % to a non-TTY log', () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => lines.push(s) };
+    const report = stderrProgress('x', { stream: stream as unknown as NodeJS.WriteStream });
+    const total = 1000;
+    for (let done = 1; done <= total; done++) {
+      report({ bytesDone: done, totalBytes: total, resumedFrom: 0, elapsedMs: 10, done: false });
+    }
+    report({ bytesDone: total, totalBytes: total, resumedFrom: 0, elapsedMs: 10, done: true });
+    expect(lines).toHaveLength(11);
+    expect(lines.every((l) => l.endsWith('\n') && !l.includes('\r'))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^x: 100\.0% .* done\n$/);
   });
 
   it('formats progress as percentage, MB and MB/s', () => {
