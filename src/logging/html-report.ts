@@ -134,7 +134,9 @@ function heatmap(r: RunResults): string {
     rows.push(`<tr class="forget-row"><th scope="row">forgetting (pp)</th>${cells.join('')}</tr>`);
   }
   const legend = `<div class="scale"><span>${domain[0]}%</span><span class="scale-bar" style="background:${viridisGradientCss()}"></span><span>${domain[1]}%</span></div>`;
-  return `<div class="table-wrap"><table class="heatmap"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>${legend}`;
+  // Many tasks: narrower cells and wrapped headers keep the matrix on screen without scrolling.
+  const dense = T > 6 ? ' dense' : '';
+  return `<div class="table-wrap"><table class="heatmap${dense}"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>${legend}`;
 }
 
 function legend(items: readonly { name: string; color: string; dashed?: boolean }[]): string {
@@ -300,7 +302,11 @@ function num(text: string): string {
 }
 
 function layerFigure(p: LayerProjectionRecord): string {
-  const facts = `n = ${p.n}, kept = ${p.kept} (${(100 * p.ratio).toFixed(1)}%), λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]`;
+  const nonPositive = p.spectrum.filter((v) => !(v > 0)).length;
+  // Log axes cannot show these, so say how many sit on the axis floor.
+  const floorNote =
+    nonPositive > 0 ? `; ${nonPositive} eigenvalues ≤ 0 drawn at the axis floor` : '';
+  const facts = `n = ${p.n}, kept = ${p.kept} (${(100 * p.ratio).toFixed(1)}%), λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]${floorNote}`;
   return `<figure class="chart-box" data-layer="${esc(p.layer)}"><figcaption>${esc(p.layer)} <span class="muted">${esc(facts)}</span></figcaption>${spectrumChart({ layer: p.layer, spectrum: p.spectrum, kept: p.kept })}</figure>`;
 }
 
@@ -424,7 +430,9 @@ h3{margin:18px 0 8px;font-size:14px;font-weight:600}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 th{font-weight:600;text-align:left}
 .heatmap th{font-size:12px;padding:6px 10px;color:var(--fg);white-space:nowrap}
-.heatmap thead th{text-align:center;vertical-align:bottom}
+.heatmap thead th{text-align:center;vertical-align:bottom;white-space:nowrap}
+.heatmap.dense td{width:64px;height:34px;font-size:12px}
+.heatmap.dense thead th{white-space:normal;max-width:64px;font-size:11px}
 .heatmap td{width:84px;height:40px;text-align:center;font-weight:600;border:2px solid #fff}
 .heatmap td.empty{background:#f3f4f6;color:#9ca3af;font-weight:400}
 .heatmap td[data-diag]{outline:2px solid #111827;outline-offset:-4px}

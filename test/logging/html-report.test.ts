@@ -121,6 +121,12 @@ describe('chart helpers', () => {
     const svg = spectrumChart({ layer: 'l', spectrum: [-1e-9, 0, 1e-4, 1, 10], kept: 2 });
     expect(svg).not.toMatch(/NaN|Infinity/);
     expect(svg).toContain('null space kept: 2 of 5 (40.0%)');
+    const layer = { layer: 'l', n: 5, kept: 2, lambdaMin: -1e-9, lambdaMax: 10, ratio: 0.4 };
+    const html = renderReport(
+      syntheticResults({ projection: [[{ ...layer, spectrum: [-1e-9, 0, 1e-4, 1, 10] }]] }),
+      {},
+    );
+    expect(html).toContain('2 eigenvalues ≤ 0 drawn at the axis floor');
   });
 
   it('samples large spectra but keeps the ends and the kept boundary', () => {
