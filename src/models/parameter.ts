@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng';
+
+/** Optimiser groups: each gets its own learning rate and each strategy treats them differently. */
+export type ParamGroup = 'backbone' | 'bn' | 'head';
+
+/**
+ * Geometry of a convolution's input patches; `padding` is a symmetric pixel count (PyTorch
+ * style, what the reference ResNet uses) or TensorFlow's 'same'/'valid'.
+ */
+export interface PatchGeometry {
+  readonly kernelSize: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly padding: 'same' | 'valid' | number;
+}
+
+/**
+ * A layer whose weight updates null-space projection constrains. Its kernel is a matrix over
+ * the input (patch) vector: dense [in, out]; conv [kh, kw, in, out] read as [kh·kw·in, out].
+ */
+export interface ProjectedLayer {
+  readonly name: string;
+  readonly kernel: tf.Variable;
+  /** null for a dense layer. */
+  readonly geometry: PatchGeometry | null;
+  /** Length of the input (patch) vector: the projector's dimension n. */
+  readonly inputSize: number;
+}
+
+export interface Parameter {
+  readonly name: string;
+  readonly variable: tf.Variable;
+  readonly group: ParamGroup;
+  /** Set when this parameter is a projected layer's kernel. */
+  readonly projected?: ProjectedLayer;
+  /** For head parameters: the task whose head this is. */
+  readonly task?: number;
+}
+
+/**
+ * A variable initialised from the run's Rng (not tfjs' own seeding), so a seed gives the same
+ * initial weights on every backend. Uniform(−b, b) with b = 1/√fanIn is PyTorch's default.
+ */
+export function uniformVariable(shape: number[], fanIn: number, rng: Rng): tf.Variable {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const bound = 1 / Math.sqrt(fanIn);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = (2 * rng.next() - 1) * bound;
+  return tf.variable(tf.tensor(values, shape), true);
+}
+
+/** tfjs' own variable names are process-global, so names live on Parameter, not here. */
+export function constantVariable(shape: number[], value: number, trainable = true): tf.Variable {
+  return tf.variable(tf.fill(shape, value), trainable);
+}
