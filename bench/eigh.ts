@@ -5,7 +5,7 @@
  * reconstruction error ‖A − V Λ Vᵀ‖_F/‖A‖_F and the orthogonality error ‖VᵀV − I‖_max; a
  * rank-deficient matrix (X with n/2 rows) is timed as well.
  */
-import { matmul, matmulTN, transpose } from '../src/linalg/dense';
+import { gemm, transpose, view } from '../src/linalg/dense';
 import { eigh } from '../src/linalg/eigh';
 import { Rng } from '../src/util/rng';
 
@@ -18,14 +18,30 @@ export interface EighBenchRow {
 
 const DEFAULT_SIZES = [27, 576, 1152, 2304, 4608];
 
+/**
+ * a·bᵀ for a, b (n×k row-major), computing only the lower triangle by block rows (half the
+ * flops of a full product) and mirroring it: the bench's own O(n³) set-up and checks would
+ * otherwise take longer than the solver at n = 4608.
+ */
+function symmetricProduct(a: Float64Array, b: Float64Array, n: number, k: number): Float64Array {
+  const c = new Float64Array(n * n);
+  const block = 256;
+  for (let r1 = 0; r1 < n; r1 += block) {
+    const rows = Math.min(block, n - r1);
+    gemm(false, true, rows, r1 + rows, k, 1, view(a, k, r1 * k), view(b, k), view(c, n, r1 * n));
+  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) c[i * n + j] = c[j * n + i];
+  return c;
+}
+
 /** XᵀX / rows for X (rows × n) with standard normal entries and uneven column scales. */
 export function covarianceLike(n: number, rows: number, rng: Rng): Float64Array {
-  const x = new Float64Array(rows * n);
+  const xt = new Float64Array(n * rows); // Xᵀ, so that XᵀX = Xᵀ (Xᵀ)ᵀ
   for (let j = 0; j < n; j++) {
     const scale = 1 / (1 + j / 8); // a decaying spectrum, as in real activations
-    for (let i = 0; i < rows; i++) x[i * n + j] = rng.normal() * scale;
+    for (let i = 0; i < rows; i++) xt[j * rows + i] = rng.normal() * scale;
   }
-  const c = matmulTN(x, x, n, rows, n);
+  const c = symmetricProduct(xt, xt, n, rows);
   for (let i = 0; i < c.length; i++) c[i] /= rows;
   return c;
 }
@@ -40,15 +56,15 @@ export function eigenErrors(
   const vl = new Float64Array(n * n);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) vl[i * n + j] = vectors[i * n + j] * values[j];
-  const vt = transpose(vectors, n, n);
-  const r = matmul(vl, vt, n, n, n);
+  const r = symmetricProduct(vl, vectors, n, n);
   let num = 0;
   let den = 0;
   for (let i = 0; i < n * n; i++) {
     num += (r[i] - a[i]) ** 2;
     den += a[i] ** 2;
   }
-  const g = matmul(vt, vectors, n, n, n);
+  const vt = transpose(vectors, n, n);
+  const g = symmetricProduct(vt, vt, n, n);
   let orth = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) orth = Math.max(orth, Math.abs(g[i * n + j] - (i === j ? 1 : 0)));
