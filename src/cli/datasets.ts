@@ -5,7 +5,6 @@
  * Every step is restartable: a verified archive or a marked extraction from an earlier run is
  * reused, so re-running after a failure only redoes what did not finish.
  */
-import { realpathSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import {
 } from '../data/dataset-sources';
 import { downloadFile, type ProgressCallback, stderrProgress, verifyFile } from '../data/download';
 import { extractArchive, isExtracted } from '../data/extract-archive';
+import { isMain } from './is-main';
 
 const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
 
@@ -211,18 +211,7 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** True when this module is the process entry point (works under tsx and plain node). */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(resolve(entry)) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

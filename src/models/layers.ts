@@ -163,12 +163,12 @@ export class BatchNorm {
         this.beta,
         this.gamma,
         BatchNorm.eps,
-      );
+      ) as T;
     }
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
     this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]);
-    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, BatchNorm.eps);
+    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, BatchNorm.eps) as T;
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {

@@ -13,7 +13,7 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, geometry: PatchGeome
   const pad = convPadding(geometry.padding);
   if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend()))
     return tf.conv2d(x, kernel, strides, pad);
-  const op = tf.customGrad((input: tf.Tensor, filter: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad(((input: tf.Tensor, filter: tf.Tensor, save: tf.GradSaveFunc) => {
     save([input, filter]);
     return {
       value: tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, strides, pad),
@@ -27,6 +27,7 @@ export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, geometry: PatchGeome
         return [dx, tf.reshape(dw, w.shape)];
       },
     };
-  });
+    // customGrad's typing cannot express a (tensor, tensor, save) signature.
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, kernel) as tf.Tensor4D;
 }

@@ -60,7 +60,14 @@ export class Rng {
 
   /** A fresh seed for a child generator, so sub-systems draw independent streams. */
   fork(): Rng {
-    return new Rng(Uint32Array.of(this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32() | 1));
+    return new Rng(
+      Uint32Array.of(
+        this.nextUint32(),
+        this.nextUint32(),
+        this.nextUint32(),
+        this.nextUint32() | 1,
+      ),
+    );
   }
 
   /** Fisher–Yates shuffle in place. */

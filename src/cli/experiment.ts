@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BackendUnavailableError, describeBackend, selectBackend } from '../backend/select-backend';
+import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
+import { loadPreset, presetNames } from '../config/presets';
+import { loadSequence } from '../data/load-sequence';
+import { runContinual } from '../train/continual-run';
+import { isMain } from './is-main';
+
+const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
+                              [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]`;
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    console.error(`experiment: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(`${USAGE}\npresets: ${presetNames().join(', ')}`);
+    return 0;
+  }
+  try {
+    const resumeDir = args.resume;
+    const raw = resumeDir
+      ? readConfigFile(join(resumeDir, 'config.json'))
+      : args.config
+        ? readConfigFile(args.config)
+        : loadPreset(args.preset ?? 'default');
+    const withSeed =
+      args.seed !== undefined ? [...(args.set ?? []), `seed=${args.seed}`] : (args.set ?? []);
+    const config = parseConfig(
+      applyOverrides(raw as Record<string, unknown>, withSeed),
+      args.config ?? `preset ${args.preset ?? 'default'}`,
+    );
+    const outDir =
+      resumeDir ??
+      args.out ??
+      join('runs', `${config.name}-${config.strategy}-seed${config.seed}-${timestamp()}`);
+    const backend = await selectBackend(args.backend);
+    console.log(describeBackend(backend));
+    console.log(`config:\n${JSON.stringify(config, null, 2)}`);
+    console.log(`output: ${outDir}`);
+    const sequence = await loadSequence(config);
+    const results = await runContinual({
+      config,
+      sequence,
+      backend,
+      outDir,
+      resume: Boolean(resumeDir),
+      log: (line) => console.log(line),
+    });
+    console.log(
+      `final: ACC ${results.ACC?.toFixed(2)}  BWT ${results.BWT?.toFixed(2)}  (${join(outDir, 'results.json')}, ${join(outDir, 'report.html')})`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof BackendUnavailableError) {
+      console.error(`experiment: ${err.message}`);
+      return 2;
+    }
+    // One readable line; the stack only on request (the wasm runtime would print its whole source).
+    console.error(`experiment: ${(err as Error).message ?? String(err)}`);
+    if (process.env.NSCL_DEBUG) console.error((err as Error).stack);
+    return 1;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      preset: { type: 'string' },
+      config: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      resume: { type: 'string' },
+      backend: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,75 @@
+import type { ExperimentConfig } from '../config/schema';
+import { Rng } from '../util/rng';
+import { loadSplitCifar100 } from './cifar100';
+import { loadSplitFashionMnist } from './fashion-mnist';
+import { imageCount, type LabelledImages, selectImages } from './images';
+import { permutedSequence, rotatedSequence } from './sequence-transforms';
+import type { ClassOrder } from './split-sequence';
+import type { Task, TaskSequence } from './task-sequence';
+import { loadSplitTinyImageNet } from './tinyimagenet';
+
+/** The task sequence a config describes: data set, split, transform and size limits. */
+export async function loadSequence(config: ExperimentConfig): Promise<TaskSequence> {
+  const d = config.data;
+  const classOrder: ClassOrder =
+    d.classOrder === 'natural' ? 'natural' : { shuffleSeed: d.classOrder };
+  const base = await loadBase(d, classOrder);
+  const transformed =
+    d.transform === 'permuted'
+      ? permutedSequence(base, { seed: config.seed, tasks: d.tasks })
+      : d.transform === 'rotated'
+        ? rotatedSequence(base, { angles: evenAngles(d.tasks) })
+        : base;
+  return limitSequence(transformed, d.trainLimit, d.testLimit, config.seed);
+}
+
+function loadBase(d: ExperimentConfig['data'], classOrder: ClassOrder): Promise<TaskSequence> {
+  const needDir = (what: string) => {
+    if (!d.dir)
+      throw new Error(`data.dir is required for ${what} (see: npm run datasets -- --help)`);
+    return d.dir;
+  };
+  // Permuted/rotated sequences reuse every class in every task, so the split has one task.
+  const tasks = d.transform === 'none' ? d.tasks : 1;
+  switch (d.dataset) {
+    case 'fashion-mnist':
+      return loadSplitFashionMnist({
+        dir: d.dir ?? undefined,
+        subset: d.subset,
+        tasks,
+        classOrder,
+      });
+    case 'cifar100':
+      return loadSplitCifar100(needDir('cifar100'), { tasks, classOrder });
+    case 'tinyimagenet':
+      return loadSplitTinyImageNet(needDir('tinyimagenet'), { tasks, classOrder });
+  }
+}
+
+function evenAngles(tasks: number): number[] {
+  return Array.from({ length: tasks }, (_, t) => (180 * t) / tasks);
+}
+
+/** Keeps a seeded random subset of each split, for quick runs; class balance is kept by chance only. */
+function limitSequence(
+  seq: TaskSequence,
+  trainLimit: number | null,
+  testLimit: number | null,
+  seed: number,
+): TaskSequence {
+  if (trainLimit === null && testLimit === null) return seq;
+  const rng = new Rng(seed ^ 0x5eed);
+  const cut = (set: LabelledImages, limit: number | null) => {
+    if (limit === null || imageCount(set) <= limit) return set;
+    const keep = Array.from(rng.permutation(imageCount(set)).subarray(0, limit)).sort(
+      (a, b) => a - b,
+    );
+    return selectImages(set, keep);
+  };
+  const tasks: Task[] = seq.tasks.map((t) => ({
+    ...t,
+    train: cut(t.train, trainLimit),
+    test: cut(t.test, testLimit),
+  }));
+  return { ...seq, tasks };
+}

@@ -1,0 +1,71 @@
+import type { SymmetricEigen } from './eigh';
+
+/**
+ * The projector P = s·U2U2ᵀ onto the null space U2 (the k eigenvectors of the smallest
+ * eigenvalues), kept in low-rank form. With n − k < k it stores the kept range U1 instead and
+ * applies P = s·(I − U1U1ᵀ); either way applying it to an n×c matrix costs O(n·m·c) with
+ * m = min(k, n − k), never n²·c. s = 1/‖U2U2ᵀ‖_F = 1/√k when normalised (the reference code's
+ * default), else 1.
+ */
+export interface LowRankProjector {
+  readonly n: number;
+  /** Null-space dimension k. */
+  readonly nullDim: number;
+  /** Which subspace `basis` spans. */
+  readonly basisSpans: 'null' | 'range';
+  /** n×m row-major orthonormal columns. */
+  readonly basis: Float64Array;
+  readonly m: number;
+  readonly scale: number;
+}
+
+export function buildProjector(
+  eigen: SymmetricEigen,
+  nullDim: number,
+  normalize = true,
+): LowRankProjector {
+  const { n } = eigen;
+  if (!(nullDim >= 0 && nullDim <= n))
+    throw new Error(`null-space dimension ${nullDim} outside 0..${n}`);
+  const spans = nullDim <= n - nullDim ? 'null' : 'range';
+  const [from, to] = spans === 'null' ? [0, nullDim] : [nullDim, n];
+  const m = to - from;
+  const basis = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j < m; j++) basis[i * m + j] = eigen.vectors[row + from + j];
+  }
+  const scale = nullDim === 0 ? 0 : normalize ? 1 / Math.sqrt(nullDim) : 1;
+  return { n, nullDim, basisSpans: spans, basis, m, scale };
+}
+
+/** P·G for an n×c row-major G, in float64 (the reference for the tensor version). */
+export function applyProjector(p: LowRankProjector, g: Float64Array, cols: number): Float64Array {
+  const { n, m, basis } = p;
+  const coeff = new Float64Array(m * cols); // Uᵀ G
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const u = basis[i * m + j];
+      if (u === 0) continue;
+      for (let c = 0; c < cols; c++) coeff[j * cols + c] += u * g[i * cols + c];
+    }
+  }
+  const out = new Float64Array(n * cols);
+  const sign = p.basisSpans === 'null' ? 1 : -1;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < cols; c++) {
+      let acc = 0;
+      for (let j = 0; j < m; j++) acc += basis[i * m + j] * coeff[j * cols + c];
+      const projected = p.basisSpans === 'null' ? acc : g[i * cols + c] + sign * acc;
+      out[i * cols + c] = p.scale * projected;
+    }
+  }
+  return out;
+}
+
+/** The dense n×n projector, for tests and small layers only. */
+export function denseProjector(p: LowRankProjector): Float64Array {
+  const identity = new Float64Array(p.n * p.n);
+  for (let i = 0; i < p.n; i++) identity[i * p.n + i] = 1;
+  return applyProjector(p, identity, p.n);
+}

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ProjectedLayer } from '../models/parameter';
+import { im2col } from '../ops/im2col';
+
+/**
+ * How rows are taken from a batch for the covariance.
+ * - per-sample: every input row (dense) or patch (conv) of every image, the true uncentered covariance;
+ * - batch-mean: the reference code's variant, which averages the batch first and uses that one
+ *   image's rows (cheaper, and what the published numbers used).
+ */
+export type CovarianceMode = 'per-sample' | 'batch-mean';
+
+/** The layer's input as rows×n, the matrix whose columns the kernel's rows multiply. */
+export function layerInputRows(
+  layer: ProjectedLayer,
+  input: tf.Tensor,
+  mode: CovarianceMode,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const x = mode === 'batch-mean' ? tf.mean(input, 0, true) : input;
+    const rows = layer.geometry ? im2col(x as tf.Tensor4D, layer.geometry) : x;
+    return tf.reshape(rows, [-1, layer.inputSize]) as tf.Tensor2D;
+  });
+}

@@ -1,0 +1,153 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batches } from '../data/batches';
+import type { LabelledImages } from '../data/images';
+import type { Normalization } from '../data/task-sequence';
+import { eigh } from '../linalg/eigh';
+import { type NullSpaceRule, nullSpaceSize } from '../linalg/null-space-rule';
+import { buildProjector } from '../linalg/projector';
+import type { LayerProjectionRecord } from '../metrics/run-results';
+import { type ContinualModel, forward } from '../models/continual-model';
+import type { ProjectedLayer } from '../models/parameter';
+import { addGram, type CovarianceState, covarianceMatrix, emptyCovariance } from './covariance';
+import { type CovarianceMode, layerInputRows } from './layer-inputs';
+import { TensorProjector } from './tensor-projector';
+
+export interface ProjectionOptions {
+  readonly rule: NullSpaceRule;
+  /** Divide U2U2ᵀ by its Frobenius norm (reference default). */
+  readonly normalize: boolean;
+  readonly covarianceMode: CovarianceMode;
+  readonly batchSize: number;
+}
+
+/** Serialisable form, for checkpoints. */
+export interface ProjectionSnapshot {
+  readonly covariances: Record<string, { n: number; count: number; sum: Float64Array }>;
+}
+
+/**
+ * Per-layer covariances accumulated over the tasks so far and the projectors derived from them.
+ * Lives across tasks; the training step only calls `project`.
+ */
+export class ProjectionState {
+  private readonly covariances = new Map<string, CovarianceState>();
+  private readonly projectors = new Map<string, TensorProjector>();
+
+  constructor(readonly options: ProjectionOptions) {}
+
+  hasProjectors(): boolean {
+    return this.projectors.size > 0;
+  }
+
+  /** The update to apply for `layer`: projected once a projector exists, else unchanged. */
+  project(layer: ProjectedLayer, update: tf.Tensor): tf.Tensor {
+    const p = this.projectors.get(layer.name);
+    return p ? p.apply(update) : update;
+  }
+
+  /**
+   * Adds a task's training inputs to every projected layer's covariance, with the model in eval
+   * mode (BatchNorm uses running statistics, as the reference does).
+   */
+  accumulate(
+    model: ContinualModel,
+    images: LabelledImages,
+    norm: Normalization,
+    task: number,
+  ): void {
+    const pending = new Map<string, { gram: tf.Tensor2D; rows: number }>();
+    const onLayerInput = (layer: ProjectedLayer, input: tf.Tensor) => {
+      const rows = layerInputRows(layer, input, this.options.covarianceMode);
+      const gram = tf.matMul(rows, rows, true, false);
+      const prev = pending.get(layer.name);
+      pending.set(layer.name, {
+        gram: tf.keep(prev ? tf.add(prev.gram, gram) : gram) as tf.Tensor2D,
+        rows: (prev?.rows ?? 0) + rows.shape[0],
+      });
+      prev?.gram.dispose();
+    };
+    let sinceFlush = 0;
+    for (const batch of batches(images, norm, { batchSize: this.options.batchSize })) {
+      tf.tidy(() => {
+        forward(model, batch.x, task, { training: false, onLayerInput });
+      });
+      tf.dispose([batch.x, batch.y]);
+      // Float32 sums on the device lose precision as they grow; move them to float64 often.
+      if (++sinceFlush === 16) {
+        this.flush(model, pending);
+        sinceFlush = 0;
+      }
+    }
+    this.flush(model, pending);
+  }
+
+  private flush(model: ContinualModel, pending: Map<string, { gram: tf.Tensor2D; rows: number }>) {
+    for (const layer of model.projectedLayers) {
+      const entry = pending.get(layer.name);
+      if (!entry) continue;
+      let state = this.covariances.get(layer.name);
+      if (!state) {
+        state = emptyCovariance(layer.inputSize);
+        this.covariances.set(layer.name, state);
+      }
+      addGram(state, entry.gram.dataSync(), entry.rows);
+      entry.gram.dispose();
+    }
+    pending.clear();
+  }
+
+  /** Recomputes every layer's null space and projector from the covariances; returns the records. */
+  refresh(layers: readonly ProjectedLayer[]): LayerProjectionRecord[] {
+    const records: LayerProjectionRecord[] = [];
+    for (const layer of layers) {
+      const state = this.covariances.get(layer.name);
+      if (!state) throw new Error(`no covariance accumulated for layer ${layer.name}`);
+      const eigen = eigh(covarianceMatrix(state), state.n);
+      const kept = nullSpaceSize(eigen.values, this.options.rule);
+      this.projectors.get(layer.name)?.dispose();
+      this.projectors.set(
+        layer.name,
+        new TensorProjector(buildProjector(eigen, kept, this.options.normalize)),
+      );
+      records.push(projectionRecord(layer.name, eigen.values, kept));
+    }
+    return records;
+  }
+
+  snapshot(): ProjectionSnapshot {
+    const covariances: ProjectionSnapshot['covariances'] = {};
+    for (const [name, s] of this.covariances)
+      covariances[name] = { n: s.n, count: s.count, sum: s.sum };
+    return { covariances };
+  }
+
+  /** Restores covariances; call `refresh` afterwards to rebuild the projectors. */
+  restore(snapshot: ProjectionSnapshot): void {
+    this.covariances.clear();
+    for (const [name, s] of Object.entries(snapshot.covariances)) {
+      this.covariances.set(name, { n: s.n, count: s.count, sum: Float64Array.from(s.sum) });
+    }
+  }
+
+  dispose(): void {
+    for (const p of this.projectors.values()) p.dispose();
+    this.projectors.clear();
+  }
+}
+
+export function projectionRecord(
+  layer: string,
+  valuesAscending: Float64Array,
+  kept: number,
+): LayerProjectionRecord {
+  const n = valuesAscending.length;
+  return {
+    layer,
+    n,
+    kept,
+    lambdaMin: valuesAscending[0],
+    lambdaMax: valuesAscending[n - 1],
+    ratio: kept / n,
+    spectrum: Array.from(valuesAscending),
+  };
+}

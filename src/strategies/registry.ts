@@ -1,0 +1,32 @@
+import type { ExperimentConfig } from '../config/schema';
+import { createAdamNscl } from './adam-nscl';
+import { createEwc } from './ewc';
+import { createFinetune } from './finetune';
+import { createJoint } from './joint';
+import type { Strategy, StrategyFactory } from './strategy';
+
+const factories = new Map<string, StrategyFactory>([
+  ['adam-nscl', createAdamNscl],
+  ['finetune', createFinetune],
+  ['ewc', createEwc],
+  ['joint', createJoint],
+]);
+
+/** Makes a strategy available to `strategy=<name>` in configs and on the command line. */
+export function registerStrategy(name: string, factory: StrategyFactory): void {
+  factories.set(name, factory);
+}
+
+export function strategyNames(): string[] {
+  return [...factories.keys()];
+}
+
+export function createStrategy(config: ExperimentConfig): Strategy {
+  const factory = factories.get(config.strategy);
+  if (!factory) {
+    throw new Error(
+      `unknown strategy '${config.strategy}': choose one of ${strategyNames().join(', ')}`,
+    );
+  }
+  return factory(config);
+}

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../backend/select-backend';
+import type { ExperimentConfig } from '../config/schema';
+import type { TaskSequence } from '../data/task-sequence';
+import { ConsoleProgress } from '../logging/console-progress';
+import { RunLogger } from '../logging/run-logger';
+import {
+  averageAccuracy,
+  backwardTransfer,
+  forgetting,
+  forwardTransfer,
+} from '../metrics/continual-metrics';
+import type { RunResults } from '../metrics/run-results';
+import { createModel } from '../models/create-model';
+import { ProjectedOptimizer } from '../nullspace/projected-optimizer';
+import { createStrategy } from '../strategies/registry';
+import type { StrategyContext } from '../strategies/strategy';
+import { Rng } from '../util/rng';
+import { loadCheckpoint, loadModelWeights, modelWeights, saveCheckpoint } from './checkpoint';
+import { evaluate } from './evaluate';
+import { trainTask } from './train-task';
+
+export interface RunOptions {
+  readonly config: ExperimentConfig;
+  readonly sequence: TaskSequence;
+  readonly backend: BackendInfo;
+  readonly outDir: string;
+  /** Continue from outDir's checkpoint. */
+  readonly resume?: boolean;
+  /** Stop after this many tasks (tests use it to simulate an interrupted run). */
+  readonly stopAfterTasks?: number;
+  readonly log?: (line: string) => void;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function emptyResults(
+  config: ExperimentConfig,
+  sequence: TaskSequence,
+  backend: BackendInfo,
+): Mutable<RunResults> {
+  return {
+    name: config.name,
+    strategy: config.strategy,
+    backend: backend.name,
+    taskNames: sequence.tasks.map((t) => t.name),
+    accMatrix: [],
+    initialAcc: sequence.tasks.map(() => null),
+    trainLoss: [],
+    trainAcc: [],
+    ACC: null,
+    BWT: null,
+    FWT: null,
+    forgetting: [],
+    projection: [],
+    taskSeconds: [],
+    epochs: [],
+  };
+}
+
+/**
+ * Trains the sequence task by task with the configured strategy, evaluating every seen task
+ * after each one and writing results, logs and a checkpoint. The loop knows no method: all
+ * method-specific behaviour comes through the strategy's hooks.
+ */
+export async function runContinual(options: RunOptions): Promise<RunResults> {
+  const { config, sequence, backend } = options;
+  const log = options.log ?? (() => {});
+  const rng = new Rng(config.seed);
+  const model = createModel(config, sequence, rng.fork());
+  const strategy = createStrategy(config);
+  const logger = new RunLogger(options.outDir, config, config.log);
+  let results = emptyResults(config, sequence, backend);
+  let first = 0;
+  let runRng = rng.fork();
+  if (options.resume) {
+    const cp = loadCheckpoint(options.outDir);
+    loadModelWeights(model, cp.weights);
+    results = cp.results as Mutable<RunResults>;
+    runRng = new Rng(cp.rngState);
+    await strategy.restore?.(cp.strategy, { model, sequence, config, rng: runRng });
+    first = cp.completedTasks;
+    log(`resuming after task ${first} of ${sequence.tasks.length}`);
+  }
+  const progress = config.log.progress ? new ConsoleProgress() : null;
+  const last = Math.min(sequence.tasks.length, options.stopAfterTasks ?? Number.POSITIVE_INFINITY);
+  try {
+    for (let t = first; t < last; t++) {
+      const ctx: StrategyContext = { model, sequence, task: t, config, rng: runRng };
+      const start = performance.now();
+      await strategy.beforeTask?.(ctx);
+      const optimizer = new ProjectedOptimizer(
+        {
+          ...config.train,
+          type: config.train.optimizer,
+          lr: {
+            ...config.train.lr,
+            backbone: t === 0 ? config.train.lr.backboneFirstTask : config.train.lr.backbone,
+          },
+        },
+        (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
+      );
+      await trainTask(ctx, strategy, optimizer, {
+        epochs: config.train.epochs,
+        batchSize: config.train.batchSize,
+        augment: config.data.augment,
+        milestones: config.train.milestones,
+        gamma: config.train.gamma,
+        norm: sequence.normalization,
+        onBatch: (s) =>
+          progress?.update({
+            task: t,
+            tasks: sequence.tasks.length,
+            epoch: s.epoch,
+            epochs: config.train.epochs,
+            batch: s.batch,
+            batches: s.batches,
+            loss: s.loss,
+            accuracy: s.accuracy,
+            imagesPerSecond: s.images / s.seconds,
+            elapsedSeconds: s.seconds,
+          }),
+        onEpoch: (record) => {
+          progress?.end();
+          results.epochs.push(record);
+          logger.epoch(record, results.epochs.length - 1);
+        },
+      });
+      optimizer.dispose();
+      await evaluateSeen(ctx, results, logger);
+      const records = await strategy.afterTask?.(ctx);
+      results.projection[t] = records ?? [];
+      results.taskSeconds[t] = (performance.now() - start) / 1000;
+      summarise(results);
+      logger.task(results, t);
+      log(taskLine(results, t));
+      saveCheckpoint(options.outDir, {
+        completedTasks: t + 1,
+        rngState: runRng.state(),
+        results,
+        strategy: strategy.snapshot?.() ?? null,
+        weights: modelWeights(model),
+      });
+    }
+  } finally {
+    logger.close();
+    strategy.dispose?.();
+    model.dispose();
+  }
+  return results;
+}
+
+/** Test accuracy on every task so far, and (for the stability curve) train loss/accuracy. */
+async function evaluateSeen(ctx: StrategyContext, results: Mutable<RunResults>, logger: RunLogger) {
+  const { config, sequence, model, task: t } = ctx;
+  const bs = config.train.evalBatchSize;
+  const norm = sequence.normalization;
+  results.accMatrix[t] = sequence.tasks.map(() => null);
+  results.trainLoss[t] = sequence.tasks.map(() => null);
+  results.trainAcc[t] = sequence.tasks.map(() => null);
+  for (let j = 0; j <= t; j++) {
+    const test = await evaluate(model, sequence.tasks[j].test, j, norm, bs);
+    results.accMatrix[t][j] = test.accuracy;
+    logger.evaluation(t, j, 'test', test.loss, test.accuracy);
+    if (!config.log.trainMetrics) continue;
+    const train = await evaluate(model, sequence.tasks[j].train, j, norm, bs);
+    results.trainLoss[t][j] = train.loss;
+    results.trainAcc[t][j] = train.accuracy;
+    logger.evaluation(t, j, 'train', train.loss, train.accuracy);
+  }
+}
+
+function summarise(results: Mutable<RunResults>): void {
+  results.ACC = averageAccuracy(results.accMatrix);
+  results.BWT = backwardTransfer(results.accMatrix);
+  results.FWT = forwardTransfer(results.accMatrix, results.initialAcc);
+  results.forgetting = forgetting(results.accMatrix);
+}
+
+function taskLine(results: RunResults, t: number): string {
+  const accs = results.accMatrix[t]
+    .slice(0, t + 1)
+    .map((a) => (a ?? 0).toFixed(1))
+    .join(' ');
+  const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+  const mem = tf.memory();
+  return `task ${t + 1}/${results.taskNames.length} done in ${results.taskSeconds[t].toFixed(1)}s: acc [${accs}]  ACC ${fmt(results.ACC)}  BWT ${fmt(results.BWT)}  (tensors ${mem.numTensors}, ${(mem.numBytes / 2 ** 20).toFixed(1)} MiB)`;
+}

@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batches } from '../data/batches';
+import type { LabelledImages } from '../data/images';
+import type { Normalization } from '../data/task-sequence';
+import { type ContinualModel, forward } from '../models/continual-model';
+import { correctCount, crossEntropy } from './loss';
+
+export interface Evaluation {
+  readonly loss: number;
+  /** In %. */
+  readonly accuracy: number;
+}
+
+/** Loss and accuracy of task `task`'s head on a labelled set, in eval mode. */
+export async function evaluate(
+  model: ContinualModel,
+  images: LabelledImages,
+  task: number,
+  norm: Normalization,
+  batchSize: number,
+): Promise<Evaluation> {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const batch of batches(images, norm, { batchSize })) {
+    const [loss, hits] = tf.tidy(() => {
+      const logits = forward(model, batch.x, task, { training: false });
+      return [crossEntropy(logits, batch.y), correctCount(logits, batch.y)];
+    });
+    lossSum += (await loss.data())[0] * batch.size;
+    correct += (await hits.data())[0];
+    count += batch.size;
+    tf.dispose([loss, hits, batch.x, batch.y]);
+  }
+  if (count === 0) throw new Error(`task ${task}: nothing to evaluate (empty split)`);
+  return { loss: lossSum / count, accuracy: (100 * correct) / count };
+}

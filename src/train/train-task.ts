@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Batch, batchCount, batches } from '../data/batches';
+import type { Normalization } from '../data/task-sequence';
+import type { EpochRecord } from '../metrics/run-results';
+import { trainableFor } from '../models/continual-model';
+import type { Parameter } from '../models/parameter';
+import type { ProjectedOptimizer } from '../nullspace/projected-optimizer';
+import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy';
+import type { Rng } from '../util/rng';
+import { correctCount, crossEntropy } from './loss';
+import { multiStepFactor } from './lr-schedule';
+
+export interface TaskTrainingOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly augment: boolean;
+  readonly milestones: readonly number[];
+  readonly gamma: number;
+  readonly norm: Normalization;
+  readonly onBatch?: (state: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    accuracy: number;
+    seconds: number;
+    images: number;
+  }) => void;
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
+
+/** Batches of several sets, taken in turn, each tagged with the head it trains. */
+function* interleave(
+  sets: readonly TrainingSet[],
+  norm: Normalization,
+  batchSize: number,
+  augment: boolean,
+  rng: Rng,
+): Generator<{ task: number; batch: Batch }> {
+  const its = sets.map((s) => ({
+    task: s.task,
+    it: batches(s.images, norm, {
+      batchSize,
+      rng,
+      shuffle: true,
+      augment: augment ? { padding: 4, flip: true } : undefined,
+    }),
+  }));
+  let live = its;
+  while (live.length > 0) {
+    const stillLive: typeof live = [];
+    for (const entry of live) {
+      const next = entry.it.next();
+      if (next.done) continue;
+      stillLive.push(entry);
+      yield { task: entry.task, batch: next.value };
+    }
+    live = stillLive;
+  }
+}
+
+/** Trains one task for the configured epochs; the strategy's hooks shape loss and updates. */
+export async function trainTask(
+  ctx: StrategyContext,
+  strategy: Strategy,
+  optimizer: ProjectedOptimizer,
+  options: TaskTrainingOptions,
+): Promise<void> {
+  const sets = strategy.trainingSets?.(ctx) ?? [
+    { task: ctx.task, images: ctx.sequence.tasks[ctx.task].train },
+  ];
+  const totalBatches = sets.reduce(
+    (a, s) => a + batchCount(s.images.labels.length, options.batchSize),
+    0,
+  );
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    optimizer.setLrScale(multiStepFactor(epoch, options.milestones, options.gamma));
+    const start = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let b = 0;
+    for (const { task, batch } of interleave(
+      sets,
+      options.norm,
+      options.batchSize,
+      options.augment,
+      ctx.rng,
+    )) {
+      const params = trainableFor(ctx.model, task);
+      const [loss, hits] = step(ctx, strategy, optimizer, params, task, batch);
+      lossSum += loss * batch.size;
+      correct += hits;
+      seen += batch.size;
+      b++;
+      options.onBatch?.({
+        epoch,
+        batch: b,
+        batches: totalBatches,
+        loss: lossSum / seen,
+        accuracy: (100 * correct) / seen,
+        seconds: (performance.now() - start) / 1000,
+        images: seen,
+      });
+    }
+    const seconds = (performance.now() - start) / 1000;
+    options.onEpoch?.({
+      task: ctx.task,
+      epoch,
+      loss: lossSum / seen,
+      accuracy: (100 * correct) / seen,
+      imagesPerSecond: seen / seconds,
+      seconds,
+    });
+  }
+}
+
+/** One optimisation step; returns the batch loss and number of correct predictions. */
+function step(
+  ctx: StrategyContext,
+  strategy: Strategy,
+  optimizer: ProjectedOptimizer,
+  params: Parameter[],
+  task: number,
+  batch: Batch,
+): [number, number] {
+  const byName = new Map(params.map((p) => [p.variable.name, p]));
+  let hits: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const features = ctx.model.features(batch.x, { training: true });
+      const logits = ctx.model.logits(features, task);
+      hits = tf.keep(correctCount(logits, batch.y));
+      const ce = crossEntropy(logits, batch.y);
+      const extra = strategy.penalty?.(ctx, { task, x: batch.x, features });
+      return extra ? tf.add(ce, extra) : ce;
+    },
+    params.map((p) => p.variable),
+  );
+  const gradByParam = new Map<Parameter, tf.Tensor>();
+  for (const [name, g] of Object.entries(grads)) gradByParam.set(byName.get(name)!, g);
+  optimizer.step(params, gradByParam);
+  const loss = value.dataSync()[0];
+  const correct = (hits as unknown as tf.Scalar).dataSync()[0];
+  tf.dispose([value, hits as unknown as tf.Scalar, batch.x, batch.y, ...Object.values(grads)]);
+  return [loss, correct];
+}
