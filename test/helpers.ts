@@ -1,0 +1,19 @@
+import { Rng } from '../src/util/rng';
+
+/** Seeded standard-normal values. */
+export function randomNormal(count: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  return Float64Array.from({ length: count }, () => rng.normal());
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/select-backend';
+import { convPadding } from '../../src/models/layers';
+import type { PatchGeometry } from '../../src/models/parameter';
+import { conv2d } from '../../src/ops/conv2d';
+import { im2col, outputSize } from '../../src/ops/im2col';
+import { maxAbsDiff, randomNormal } from '../helpers';
+
+const cases: [string, PatchGeometry, number, number][] = [
+  ['3×3 stride 1 pad 1', { kernelSize: [3, 3], strides: [1, 1], padding: 1 }, 6, 6],
+  ['3×3 stride 2 pad 1', { kernelSize: [3, 3], strides: [2, 2], padding: 1 }, 7, 6],
+  ['3×3 stride 2 same', { kernelSize: [3, 3], strides: [2, 2], padding: 'same' }, 6, 5],
+  ['1×1 stride 2 valid', { kernelSize: [1, 1], strides: [2, 2], padding: 'valid' }, 6, 6],
+  ['2×3 stride 1 same', { kernelSize: [2, 3], strides: [1, 1], padding: 'same' }, 5, 4],
+];
+
+describe('im2col', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it.each(cases)('patches · W_flat equals the convolution (%s)', (_name, g, h, w) => {
+    const [batch, cin, cout] = [2, 3, 4];
+    const x = tf.tensor4d(Float32Array.from(randomNormal(batch * h * w * cin, 1)), [batch, h, w, cin]);
+    const [kh, kw] = g.kernelSize;
+    const kernel = tf.tensor4d(Float32Array.from(randomNormal(kh * kw * cin * cout, 2)), [kh, kw, cin, cout]);
+    const conv = tf.conv2d(x, kernel, g.strides as [number, number], convPadding(g.padding));
+    const patches = im2col(x, g);
+    const [ho, wo] = outputSize(g, h, w);
+    expect(patches.shape).toEqual([batch, ho, wo, kh * kw * cin]);
+    expect(conv.shape).toEqual([batch, ho, wo, cout]);
+    const viaPatches = tf.matMul(tf.reshape(patches, [-1, kh * kw * cin]), tf.reshape(kernel, [-1, cout]));
+    expect(maxAbsDiff(viaPatches.dataSync(), conv.dataSync())).toBeLessThan(1e-5);
+  });
+
+  it('the im2col kernel gradient equals the backend’s Conv2DBackpropFilter', async () => {
+    const g: PatchGeometry = { kernelSize: [3, 3], strides: [2, 2], padding: 1 };
+    const xs = Float32Array.from(randomNormal(2 * 7 * 7 * 3, 3));
+    const ws = Float32Array.from(randomNormal(3 * 3 * 3 * 5, 4));
+    const gradOf = () => {
+      const x = tf.tensor4d(xs, [2, 7, 7, 3]);
+      const w = tf.tensor4d(ws, [3, 3, 3, 5]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, g)));
+      return tf.grads(f)([x, w]).map((t) => t.dataSync());
+    };
+    const native = gradOf();
+    // The wasm backend has no Conv2DBackpropFilter, so conv2d takes the im2col path there.
+    await selectBackend('wasm');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const custom = gradOf();
+    await selectBackend('cpu');
+    expect(maxAbsDiff(custom[0], native[0])).toBeLessThan(1e-3);
+    expect(maxAbsDiff(custom[1], native[1])).toBeLessThan(1e-3);
+    expect(Math.max(...Array.from(native[1], Math.abs))).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/select-backend';
+import { parseConfig } from '../../src/config/load-config';
+import { loadSequence } from '../../src/data/load-sequence';
+import type { TaskSequence } from '../../src/data/task-sequence';
+import type { ContinualModel } from '../../src/models/continual-model';
+import { createModel } from '../../src/models/create-model';
+import type { Parameter, ProjectedLayer } from '../../src/models/parameter';
+import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer';
+import { createStrategy } from '../../src/strategies/registry';
+import type { StrategyContext } from '../../src/strategies/strategy';
+import { trainTask } from '../../src/train/train-task';
+import { Rng } from '../../src/util/rng';
+import { norm } from '../helpers';
+
+const overrides = {
+  data: { tasks: 5, trainLimit: 400, testLimit: 100 },
+  model: { type: 'mlp', hidden: [64, 64] },
+  train: { epochs: 2, batchSize: 32, weightDecay: 0, lr: { backboneFirstTask: 1e-3, backbone: 1e-3, head: 1e-3 } },
+  log: { progress: false },
+};
+
+/** Every projected layer's output on the given images, concatenated per layer. */
+function layerOutputs(model: ContinualModel, seq: TaskSequence, task: number): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const set = seq.tasks[task].train;
+  const x = tf.tensor4d(Float32Array.from(set.pixels, (p) => (p / 255 - 0.286) / 0.353), [set.labels.length, 28, 28, 1]);
+  model.features(x, {
+    training: false,
+    onLayerInput: (layer: ProjectedLayer, input: tf.Tensor) => {
+      out.set(layer.name, tf.matMul(input as tf.Tensor2D, layer.kernel as tf.Tensor2D).dataSync() as Float32Array);
+    },
+  });
+  x.dispose();
+  return out;
+}
+
+/** Trains tasks 0 and 1 with a strategy; returns the relative change of each layer's task-0 outputs. */
+async function layerDrift(strategyName: string): Promise<{ drift: Map<string, number>; dots: number[] }> {
+  const config = parseConfig({ ...overrides, strategy: strategyName }, 'test');
+  const seq = await loadSequence(config);
+  const rng = new Rng(0);
+  const model = createModel(config, seq, rng.fork());
+  const strategy = createStrategy(config);
+  const dots: number[] = [];
+  let before = new Map<string, Float32Array>();
+  for (const task of [0, 1]) {
+    const ctx: StrategyContext = { model, sequence: seq, task, config, rng };
+    const transform = (p: Parameter, s: tf.Tensor) => {
+      const out = strategy.transformUpdate?.(ctx, p, s) ?? s;
+      // ⟨projected step, raw step⟩ ≥ 0: the projected step never opposes the optimizer's.
+      if (task === 1 && p.projected) dots.push(tf.sum(tf.mul(out, s)).dataSync()[0]);
+      return out;
+    };
+    const opt = new ProjectedOptimizer({ ...config.train, type: 'adam', lr: { ...config.train.lr, backbone: 1e-3 } }, transform);
+    await trainTask(ctx, strategy, opt, { ...config.train, augment: false, norm: seq.normalization });
+    opt.dispose();
+    if (task === 0) before = layerOutputs(model, seq, 0);
+    await strategy.afterTask?.(ctx);
+  }
+  const after = layerOutputs(model, seq, 0);
+  const drift = new Map<string, number>();
+  for (const [name, b] of before) {
+    const a = after.get(name)!;
+    drift.set(name, norm(a.map((v, i) => v - b[i])) / norm(b));
+  }
+  strategy.dispose?.();
+  model.dispose();
+  return { drift, dots };
+}
+
+
+describe('Adam-NSCL', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('keeps every projected layer’s task-1 outputs within 1% while finetune moves them far more', async () => {
+    const nscl = await layerDrift('adam-nscl');
+    const finetune = await layerDrift('finetune');
+    for (const [layer, d] of nscl.drift) {
+      expect(d, layer).toBeLessThan(0.01);
+      expect(finetune.drift.get(layer)!, layer).toBeGreaterThan(10 * Math.max(d, 1e-4));
+    }
+    expect(nscl.dots.length).toBeGreaterThan(0);
+    expect(Math.min(...nscl.dots)).toBeGreaterThanOrEqual(0);
+  });
+});
