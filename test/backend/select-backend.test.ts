@@ -1,12 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, describeBackend, parseBackendName, selectBackend } from '../../src/backend/select-backend';
+import {
+  BackendUnavailableError,
+  describeBackend,
+  parseBackendName,
+  selectBackend,
+} from '../../src/backend/select-backend';
 
 describe('backend selection', () => {
   it('selects wasm and reports SIMD and threads', async () => {
     const info = await selectBackend('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(describeBackend(info)).toMatch(/^backend: wasm \(tfjs 'wasm' 4\.\d+\.\d+, SIMD (on|off), threads \d+\)$/);
+    expect(describeBackend(info)).toMatch(
+      /^backend: wasm \(tfjs 'wasm' 4\.\d+\.\d+, SIMD (on|off), threads \d+\)$/,
+    );
   });
 
   it('selects cpu by name and through NSCL_BACKEND', async () => {
@@ -21,7 +28,11 @@ describe('backend selection', () => {
 
   it('a missing native backend is one clear line naming the package to install', async () => {
     // Native tfjs cannot install offline; where it is installed this test has nothing to check.
-    const installed = await import('@tensorflow/tfjs-node').then(() => true, () => false);
+    const pkg = '@tensorflow/tfjs-node';
+    const installed = await import(pkg).then(
+      () => true,
+      () => false,
+    );
     if (installed) return;
     const err = await selectBackend('node').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
@@ -30,6 +41,8 @@ describe('backend selection', () => {
   });
 
   it('rejects unknown names', () => {
-    expect(() => parseBackendName('tpu')).toThrow(/unknown backend 'tpu': choose one of gpu, node, wasm, cpu/);
+    expect(() => parseBackendName('tpu')).toThrow(
+      /unknown backend 'tpu': choose one of gpu, node, wasm, cpu/,
+    );
   });
 });

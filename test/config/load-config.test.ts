@@ -23,7 +23,13 @@ describe('config', () => {
   });
 
   it('--set parses JSON values, dotted paths and aliases', () => {
-    const o = applyOverrides({}, ['a=30', 'train.milestones=[30,60]', 'strategy=ewc', 'data.dir=/x/y', 'log.report=false']);
+    const o = applyOverrides({}, [
+      'a=30',
+      'train.milestones=[30,60]',
+      'strategy=ewc',
+      'data.dir=/x/y',
+      'log.report=false',
+    ]);
     const c = parseConfig(o, 'test');
     expect(c.nscl.a).toBe(30);
     expect(c.train.milestones).toEqual([30, 60]);
@@ -34,7 +40,8 @@ describe('config', () => {
   });
 
   it('every preset validates; the paper presets carry the paper’s hyper-parameters', () => {
-    for (const name of presetNames()) expect(() => parseConfig(loadPreset(name), name)).not.toThrow();
+    for (const name of presetNames())
+      expect(() => parseConfig(loadPreset(name), name)).not.toThrow();
     const c10 = parseConfig(loadPreset('cifar100-10'), 'p');
     const c20 = parseConfig(loadPreset('cifar100-20'), 'p');
     const tin = parseConfig(loadPreset('tinyimagenet-25'), 'p');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { averageAccuracy, backwardTransfer, forgetting, forwardTransfer } from '../../src/metrics/continual-metrics';
+import {
+  averageAccuracy,
+  backwardTransfer,
+  forgetting,
+  forwardTransfer,
+} from '../../src/metrics/continual-metrics';
 
 const acc = [
   [90, null, null],

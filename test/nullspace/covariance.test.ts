@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend';
-import { addGram, addRows, covarianceMatrix, emptyCovariance } from '../../src/nullspace/covariance';
+import {
+  addGram,
+  addRows,
+  covarianceMatrix,
+  emptyCovariance,
+} from '../../src/nullspace/covariance';
 import { layerInputRows } from '../../src/nullspace/layer-inputs';
 import { maxAbsDiff, randomNormal } from '../helpers';
 
@@ -28,7 +33,12 @@ describe('covariance accumulation', () => {
     const x = randomNormal(rows * n, 11);
     const byRows = emptyCovariance(n);
     addRows(byRows, x, rows);
-    const gram = tf.matMul(tf.tensor2d(Array.from(x), [rows, n]), tf.tensor2d(Array.from(x), [rows, n]), true, false);
+    const gram = tf.matMul(
+      tf.tensor2d(Array.from(x), [rows, n]),
+      tf.tensor2d(Array.from(x), [rows, n]),
+      true,
+      false,
+    );
     const byGram = emptyCovariance(n);
     addGram(byGram, gram.dataSync(), rows);
     expect(byGram.count).toBe(rows);

@@ -22,15 +22,28 @@ describe('im2col', () => {
 
   it.each(cases)('patches · W_flat equals the convolution (%s)', (_name, g, h, w) => {
     const [batch, cin, cout] = [2, 3, 4];
-    const x = tf.tensor4d(Float32Array.from(randomNormal(batch * h * w * cin, 1)), [batch, h, w, cin]);
+    const x = tf.tensor4d(Float32Array.from(randomNormal(batch * h * w * cin, 1)), [
+      batch,
+      h,
+      w,
+      cin,
+    ]);
     const [kh, kw] = g.kernelSize;
-    const kernel = tf.tensor4d(Float32Array.from(randomNormal(kh * kw * cin * cout, 2)), [kh, kw, cin, cout]);
+    const kernel = tf.tensor4d(Float32Array.from(randomNormal(kh * kw * cin * cout, 2)), [
+      kh,
+      kw,
+      cin,
+      cout,
+    ]);
     const conv = tf.conv2d(x, kernel, g.strides as [number, number], convPadding(g.padding));
     const patches = im2col(x, g);
     const [ho, wo] = outputSize(g, h, w);
     expect(patches.shape).toEqual([batch, ho, wo, kh * kw * cin]);
     expect(conv.shape).toEqual([batch, ho, wo, cout]);
-    const viaPatches = tf.matMul(tf.reshape(patches, [-1, kh * kw * cin]), tf.reshape(kernel, [-1, cout]));
+    const viaPatches = tf.matMul(
+      tf.reshape(patches, [-1, kh * kw * cin]),
+      tf.reshape(kernel, [-1, cout]),
+    );
     expect(maxAbsDiff(viaPatches.dataSync(), conv.dataSync())).toBeLessThan(1e-5);
   });
 
@@ -41,8 +54,11 @@ describe('im2col', () => {
     const gradOf = () => {
       const x = tf.tensor4d(xs, [2, 7, 7, 3]);
       const w = tf.tensor4d(ws, [3, 3, 3, 5]);
-      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, g)));
-      return tf.grads(f)([x, w]).map((t) => t.dataSync());
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, g)));
+      return tf
+        .grads(f)([x, w])
+        .map((t) => t.dataSync());
     };
     const native = gradOf();
     // The wasm backend has no Conv2DBackpropFilter, so conv2d takes the im2col path there.

@@ -17,19 +17,34 @@ import { norm } from '../helpers';
 const overrides = {
   data: { tasks: 5, trainLimit: 400, testLimit: 100 },
   model: { type: 'mlp', hidden: [64, 64] },
-  train: { epochs: 2, batchSize: 32, weightDecay: 0, lr: { backboneFirstTask: 1e-3, backbone: 1e-3, head: 1e-3 } },
+  train: {
+    epochs: 2,
+    batchSize: 32,
+    weightDecay: 0,
+    lr: { backboneFirstTask: 1e-3, backbone: 1e-3, head: 1e-3 },
+  },
   log: { progress: false },
 };
 
 /** Every projected layer's output on the given images, concatenated per layer. */
-function layerOutputs(model: ContinualModel, seq: TaskSequence, task: number): Map<string, Float32Array> {
+function layerOutputs(
+  model: ContinualModel,
+  seq: TaskSequence,
+  task: number,
+): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const set = seq.tasks[task].train;
-  const x = tf.tensor4d(Float32Array.from(set.pixels, (p) => (p / 255 - 0.286) / 0.353), [set.labels.length, 28, 28, 1]);
+  const x = tf.tensor4d(
+    Float32Array.from(set.pixels, (p) => (p / 255 - 0.286) / 0.353),
+    [set.labels.length, 28, 28, 1],
+  );
   model.features(x, {
     training: false,
     onLayerInput: (layer: ProjectedLayer, input: tf.Tensor) => {
-      out.set(layer.name, tf.matMul(input as tf.Tensor2D, layer.kernel as tf.Tensor2D).dataSync() as Float32Array);
+      out.set(
+        layer.name,
+        tf.matMul(input as tf.Tensor2D, layer.kernel as tf.Tensor2D).dataSync() as Float32Array,
+      );
     },
   });
   x.dispose();
@@ -37,7 +52,9 @@ function layerOutputs(model: ContinualModel, seq: TaskSequence, task: number): M
 }
 
 /** Trains tasks 0 and 1 with a strategy; returns the relative change of each layer's task-0 outputs. */
-async function layerDrift(strategyName: string): Promise<{ drift: Map<string, number>; dots: number[] }> {
+async function layerDrift(
+  strategyName: string,
+): Promise<{ drift: Map<string, number>; dots: number[] }> {
   const config = parseConfig({ ...overrides, strategy: strategyName }, 'test');
   const seq = await loadSequence(config);
   const rng = new Rng(0);
@@ -53,8 +70,15 @@ async function layerDrift(strategyName: string): Promise<{ drift: Map<string, nu
       if (task === 1 && p.projected) dots.push(tf.sum(tf.mul(out, s)).dataSync()[0]);
       return out;
     };
-    const opt = new ProjectedOptimizer({ ...config.train, type: 'adam', lr: { ...config.train.lr, backbone: 1e-3 } }, transform);
-    await trainTask(ctx, strategy, opt, { ...config.train, augment: false, norm: seq.normalization });
+    const opt = new ProjectedOptimizer(
+      { ...config.train, type: 'adam', lr: { ...config.train.lr, backbone: 1e-3 } },
+      transform,
+    );
+    await trainTask(ctx, strategy, opt, {
+      ...config.train,
+      augment: false,
+      norm: seq.normalization,
+    });
     opt.dispose();
     if (task === 0) before = layerOutputs(model, seq, 0);
     await strategy.afterTask?.(ctx);
@@ -69,7 +93,6 @@ async function layerDrift(strategyName: string): Promise<{ drift: Map<string, nu
   model.dispose();
   return { drift, dots };
 }
-
 
 describe('Adam-NSCL', () => {
   beforeAll(async () => {

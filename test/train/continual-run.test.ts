@@ -32,7 +32,12 @@ async function run(outDir: string, extra: { resume?: boolean; stopAfterTasks?: n
 
 /** Everything a run measured, without wall-clock times. */
 function measured(r: RunResults) {
-  return { acc: r.accMatrix, loss: r.trainLoss, proj: r.projection, epochs: r.epochs.map((e) => [e.loss, e.accuracy]) };
+  return {
+    acc: r.accMatrix,
+    loss: r.trainLoss,
+    proj: r.projection,
+    epochs: r.epochs.map((e) => [e.loss, e.accuracy]),
+  };
 }
 
 describe('continual run', () => {
@@ -74,12 +79,19 @@ describe('continual run', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(saved.accMatrix).toEqual(r.accMatrix);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual(config);
-    expect(readFileSync(join(dir, 'accuracy-matrix.csv'), 'utf8').split('\n')[0]).toBe('after_task,task_0,task_1,task_2,task_3,task_4');
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(readFileSync(join(dir, 'accuracy-matrix.csv'), 'utf8').split('\n')[0]).toBe(
+      'after_task,task_0,task_1,task_2,task_3,task_4',
+    );
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch')).toHaveLength(5);
     expect(lines.filter((l) => l.type === 'eval' && l.split === 'test')).toHaveLength(15);
     const events = readEventFile(join(dir, 'tb', readdirSync(join(dir, 'tb'))[0]));
-    const accScalars = events.flatMap((e) => e.scalars.map((s) => ({ ...s, step: e.step }))).filter((s) => s.tag === 'continual/ACC');
+    const accScalars = events
+      .flatMap((e) => e.scalars.map((s) => ({ ...s, step: e.step })))
+      .filter((s) => s.tag === 'continual/ACC');
     expect(accScalars.map((s) => s.step)).toEqual([0, 1, 2, 3, 4]);
     expect(accScalars[4].value).toBeCloseTo(r.ACC!, 3);
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
