@@ -69,3 +69,13 @@ export function denseProjector(p: LowRankProjector): Float64Array {
   for (let i = 0; i < p.n; i++) identity[i * p.n + i] = 1;
   return applyProjector(p, identity, p.n);
 }
+
+/**
+ * P = I − MMᵀ for an n×m row-major M with orthonormal columns: the complement of a kept
+ * subspace, unscaled (GPM's update rule). m = n leaves nothing free, so P = 0.
+ */
+export function complementProjector(basis: Float64Array, n: number, m: number): LowRankProjector {
+  if (!(m >= 0 && m <= n) || basis.length !== n * m)
+    throw new Error(`complement basis: expected ${n}×${m} = ${n * m} entries, got ${basis.length}`);
+  return { n, nullDim: n - m, basisSpans: 'range', basis, m, scale: 1 };
+}

@@ -2,6 +2,7 @@ import type { ExperimentConfig } from '../config/schema';
 import { createAdamNscl } from './adam-nscl';
 import { createEwc } from './ewc';
 import { createFinetune } from './finetune';
+import { createGpm } from './gpm';
 import { createJoint } from './joint';
 import type { Strategy, StrategyFactory } from './strategy';
 
@@ -10,6 +11,7 @@ const factories = new Map<string, StrategyFactory>([
   ['finetune', createFinetune],
   ['ewc', createEwc],
   ['joint', createJoint],
+  ['gpm', createGpm],
 ]);
 
 /** Makes a strategy available to `strategy=<name>` in configs and on the command line. */
