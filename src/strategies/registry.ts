@@ -4,6 +4,7 @@ import { createEwc } from './ewc';
 import { createFinetune } from './finetune';
 import { createGpm } from './gpm';
 import { createJoint } from './joint';
+import { createLwf } from './lwf';
 import type { Strategy, StrategyFactory } from './strategy';
 
 const factories = new Map<string, StrategyFactory>([
@@ -11,6 +12,7 @@ const factories = new Map<string, StrategyFactory>([
   ['finetune', createFinetune],
   ['ewc', createEwc],
   ['joint', createJoint],
+  ['lwf', createLwf],
   ['gpm', createGpm],
 ]);
 

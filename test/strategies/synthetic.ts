@@ -17,11 +17,15 @@ const SIDE = 4;
 const PIXELS = SIDE * SIDE;
 
 /**
- * Two classes, each a random ±1 prototype over the pixels in `active` plus noise; the other
- * pixels stay at mid-grey (≈0 after normalisation), so the inputs span a known subspace.
+ * Two classes, each a ±1 prototype over the pixels in `active` plus noise; the other pixels stay
+ * at mid-grey (≈0 after normalisation), so the inputs span a known subspace.
  */
-function prototypeImages(rng: Rng, count: number, active: readonly number[]): LabelledImages {
-  const prototypes = [0, 1].map(() => active.map(() => (rng.next() < 0.5 ? -1 : 1)));
+function prototypeImages(
+  rng: Rng,
+  count: number,
+  active: readonly number[],
+  prototypes: readonly number[][],
+): LabelledImages {
   const pixels = new Uint8Array(count * PIXELS).fill(128);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
@@ -39,13 +43,16 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 /** Task 0 lives on the first 8 pixels only, task 1 on all 16. */
 export function syntheticSequence(seed = 1, perTask = 256): TaskSequence {
   const rng = new Rng(seed);
-  const tasks = [range(0, 8), range(0, PIXELS)].map((active, index) => ({
-    index,
-    name: `t${index}`,
-    classes: [2 * index, 2 * index + 1],
-    train: prototypeImages(rng, perTask, active),
-    test: prototypeImages(rng, 64, active),
-  }));
+  const tasks = [range(0, 8), range(0, PIXELS)].map((active, index) => {
+    const prototypes = [0, 1].map(() => active.map(() => (rng.next() < 0.5 ? -1 : 1)));
+    return {
+      index,
+      name: `t${index}`,
+      classes: [2 * index, 2 * index + 1],
+      train: prototypeImages(rng, perTask, active, prototypes),
+      test: prototypeImages(rng, 64, active, prototypes),
+    };
+  });
   return {
     name: 'synthetic',
     inputShape: [SIDE, SIDE, 1],
@@ -130,8 +137,8 @@ export function layerIo(
   images: LabelledImages,
   layerName: string,
 ): { input: Float32Array; output: Float32Array } {
-  let input = new Float32Array(0);
-  let output = new Float32Array(0);
+  let input: Float32Array = new Float32Array(0);
+  let output: Float32Array = new Float32Array(0);
   tf.tidy(() => {
     model.features(wholeBatch(images, sequence), {
       training: false,
