@@ -46,10 +46,17 @@ export function uniformVariable(shape: number[], fanIn: number, rng: Rng): tf.Va
   const bound = 1 / Math.sqrt(fanIn);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = (2 * rng.next() - 1) * bound;
-  return tf.variable(tf.tensor(values, shape), true);
+  return variableFrom(tf.tensor(values, shape), true);
+}
+
+/** tf.variable keeps its initial tensor alive as a separate tensor; release it. */
+function variableFrom(initial: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(initial, trainable);
+  initial.dispose();
+  return v;
 }
 
 /** tfjs' own variable names are process-global, so names live on Parameter, not here. */
 export function constantVariable(shape: number[], value: number, trainable = true): tf.Variable {
-  return tf.variable(tf.fill(shape, value), trainable);
+  return variableFrom(tf.fill(shape, value), trainable);
 }
