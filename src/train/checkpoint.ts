@@ -83,6 +83,6 @@ export function loadModelWeights(model: ContinualModel, weights: Float32Array[])
   vars.forEach((v, i) => {
     if (weights[i].length !== v.size)
       throw new Error(`checkpoint tensor ${i} has ${weights[i].length} values, expected ${v.size}`);
-    v.assign(tf.tensor(weights[i], v.shape));
+    tf.tidy(() => v.assign(tf.tensor(weights[i], v.shape)));
   });
 }
