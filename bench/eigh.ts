@@ -3,10 +3,13 @@
  *   npx tsx bench/eigh.ts [n ...]        (default: 27 576 1152 2304 4608)
  * For each n it times `eigh` on XᵀX/N with X of 2n rows (full rank) and reports the relative
  * reconstruction error ‖A − V Λ Vᵀ‖_F/‖A‖_F and the orthogonality error ‖VᵀV − I‖_max; a
- * rank-deficient matrix (X with n/2 rows) is timed as well.
+ * rank-deficient matrix (X with n/2 rows) is timed as well. Threads: env NSCL_EIGH_THREADS
+ * (default: available cores, at most 4); the count and the machine's load are printed first.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { gemm, transpose, view } from '../src/linalg/dense';
 import { eigh } from '../src/linalg/eigh';
+import { threadCount } from '../src/linalg/threads';
 import { Rng } from '../src/util/rng';
 
 export interface EighBenchRow {
@@ -108,6 +111,10 @@ async function main(): Promise<void> {
     .map(Number)
     .filter((x) => Number.isInteger(x) && x > 0);
   const sizes = args.length > 0 ? args : DEFAULT_SIZES;
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  console.log(`eigh threads: ${threadCount()} of ${availableParallelism()} cores; load ${load}`);
   console.log(
     `${'matrix'.padEnd(14)} ${'n'.padStart(6)} ${'seconds'.padStart(9)} ${'recon err'.padStart(12)} ${'orth err'.padStart(12)}`,
   );

@@ -8,7 +8,7 @@
  * orthogonal to working precision even inside clusters, and the eigenvectors of T follow from
  * one gemm per half. Small blocks are solved by implicit QL.
  */
-import { gemm, view } from './dense';
+import { gemm, sharedFloat64, view } from './dense';
 import { secularRoot } from './secular';
 import { tridiagonalQl } from './tridiagonal-ql';
 
@@ -31,7 +31,7 @@ export interface TridiagonalEigen {
  * off-diagonal e[0:n−1] (inputs are not modified).
  */
 export function tridiagonalEigen(d: Float64Array, e: Float64Array, n: number): TridiagonalEigen {
-  const q = new Float64Array(n * n);
+  const q = sharedFloat64(n * n);
   let scale = 0;
   for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]));
   for (let i = 0; i < n - 1; i++) scale = Math.max(scale, Math.abs(e[i]));
@@ -141,8 +141,8 @@ function merge(
   secularEigenvectors(k, dl, zl, u);
 
   // New columns: Q_block[:, kept] · uᵀ, computed per half over the columns supported there.
-  const top = new Float64Array(n1 * k);
-  const bottom = new Float64Array((m - n1) * k);
+  const top = sharedFloat64(n1 * k);
+  const bottom = sharedFloat64((m - n1) * k);
   updateHalf(q, n, lo, lo, n1, kept, support, TOP, u, k, top);
   updateHalf(q, n, lo, mid, m - n1, kept, support, BOTTOM, u, k, bottom);
 
@@ -294,13 +294,13 @@ function updateHalf(
   for (let s = 0; s < k; s++) if (support[kept[s]] & half) sel.push(s);
   const ka = sel.length;
   if (ka === 0 || rows === 0) return;
-  const g = new Float64Array(rows * ka);
+  const g = sharedFloat64(rows * ka);
   for (let r = 0; r < rows; r++) {
     const src = (r0 + r) * n + lo;
     const dst = r * ka;
     for (let t = 0; t < ka; t++) g[dst + t] = q[src + kept[sel[t]]];
   }
-  const us = new Float64Array(k * ka);
+  const us = sharedFloat64(k * ka);
   for (let j = 0; j < k; j++) {
     const src = j * k;
     const dst = j * ka;

@@ -4,8 +4,10 @@
  *   2. divide and conquer on T = Z Λ Zᵀ (./divide-conquer), which keeps eigenvectors of
  *      clustered eigenvalues orthogonal,
  *   3. back-transformation V = Q Z with compact-WY blocks.
- * The O(n³) work is in the gemm of ./dense.
+ * The O(n³) work is in the gemm of ./dense; the big work arrays are allocated with
+ * `sharedFloat64` so that gemm can split that work between threads.
  */
+import { sharedFloat64 } from './dense';
 import { tridiagonalEigen } from './divide-conquer';
 import { applyQ, tridiagonalize } from './tridiagonalize';
 
@@ -26,12 +28,14 @@ export function eigh(a: Float64Array, n: number): SymmetricEigen {
   const { d, e, tau } = tridiagonalize(work, n);
   const { values, vectors } = tridiagonalEigen(d, e, n);
   applyQ(work, tau, n, vectors, n);
-  return { n, values, vectors };
+  // Callers get an ordinary array, not a view of shared memory.
+  const own = vectors.buffer instanceof SharedArrayBuffer ? new Float64Array(vectors) : vectors;
+  return { n, values, vectors: own };
 }
 
 /** Copies the lower triangle of a into the upper triangle of a fresh matrix (its transpose). */
 function upperFromLower(a: Float64Array, n: number): Float64Array {
-  const w = new Float64Array(n * n);
+  const w = sharedFloat64(n * n);
   const B = 64;
   for (let j0 = 0; j0 < n; j0 += B) {
     for (let i0 = 0; i0 <= j0; i0 += B) {

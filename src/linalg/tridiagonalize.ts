@@ -8,7 +8,8 @@
  * segment a[i, i+1:]. Reflector i is H_i = I − τ_i v_i v_iᵀ with v_i zero before index i+1
  * and v_i[i+1] = 1; it is stored in that row segment once the row is reduced.
  */
-import { gemm, view } from './dense';
+import { gemm, sharedFloat64, view } from './dense';
+import { symvUpper } from './threads';
 
 /** Panel width of the reduction: reflectors accumulated before one rank-2k trailing update. */
 const PANEL = 32;
@@ -35,8 +36,8 @@ export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
   // Rows 0..nb−1 hold V (the panel's reflectors), rows nb..2nb−1 hold W, both n wide.
-  const vw = new Float64Array(2 * PANEL * n);
-  const wv = new Float64Array(2 * PANEL * n);
+  const vw = sharedFloat64(2 * PANEL * n);
+  const wv = sharedFloat64(2 * PANEL * n);
   const y = new Float64Array(n);
   for (let j = 0; j < n; j += PANEL) {
     const nb = Math.min(PANEL, n - j);
@@ -137,58 +138,6 @@ function householder(a: Float64Array, off: number, len: number): { beta: number;
 }
 
 /**
- * y[s:n] = A[s:n, s:n] · x[s:n], reading only the upper triangle of A. This matrix-vector
- * product is half the flops of the reduction and is bound by memory traffic, so rows are taken
- * four at a time: each pass over a column q then loads x[q] and y[q] once for four matrix rows.
- */
-function symvUpper(a: Float64Array, n: number, s: number, x: Float64Array, y: Float64Array): void {
-  for (let q = s; q < n; q++) y[q] = 0;
-  let r = s;
-  for (; r + 3 < n; r += 4) {
-    const o0 = r * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    const x0 = x[r];
-    const x1 = x[r + 1];
-    const x2 = x[r + 2];
-    const x3 = x[r + 3];
-    // The 4×4 diagonal block (upper triangle only).
-    let acc0 = a[o0 + r] * x0 + a[o0 + r + 1] * x1 + a[o0 + r + 2] * x2 + a[o0 + r + 3] * x3;
-    let acc1 = a[o0 + r + 1] * x0 + a[o1 + r + 1] * x1 + a[o1 + r + 2] * x2 + a[o1 + r + 3] * x3;
-    let acc2 = a[o0 + r + 2] * x0 + a[o1 + r + 2] * x1 + a[o2 + r + 2] * x2 + a[o2 + r + 3] * x3;
-    let acc3 = a[o0 + r + 3] * x0 + a[o1 + r + 3] * x1 + a[o2 + r + 3] * x2 + a[o3 + r + 3] * x3;
-    // Columns right of the block: dot products for rows r..r+3, transposed axpy into y[q].
-    for (let q = r + 4; q < n; q++) {
-      const a0 = a[o0 + q];
-      const a1 = a[o1 + q];
-      const a2 = a[o2 + q];
-      const a3 = a[o3 + q];
-      const xq = x[q];
-      acc0 += a0 * xq;
-      acc1 += a1 * xq;
-      acc2 += a2 * xq;
-      acc3 += a3 * xq;
-      y[q] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-    }
-    y[r] += acc0;
-    y[r + 1] += acc1;
-    y[r + 2] += acc2;
-    y[r + 3] += acc3;
-  }
-  for (; r < n; r++) {
-    const row = r * n;
-    const xr = x[r];
-    let acc = a[row + r] * xr;
-    for (let q = r + 1; q < n; q++) {
-      acc += a[row + q] * x[q];
-      y[q] += a[row + q] * xr;
-    }
-    y[r] += acc;
-  }
-}
-
-/**
  * A[r0:, r0:] −= Vᵀ W + Wᵀ V on (roughly) the upper triangle, as one gemm per block of rows:
  * with P = [V; W] and R = [W; V] (2nb × n), the update is A −= Pᵀ R.
  */
@@ -232,10 +181,11 @@ export function applyQ(
   cols: number,
 ): void {
   const count = Math.max(0, n - 2); // reflectors 0..n−3 (H_{n−2} is always the identity)
-  const vb = new Float64Array(BACK_BLOCK * n);
-  const t = new Float64Array(BACK_BLOCK * BACK_BLOCK);
-  const yb = new Float64Array(BACK_BLOCK * cols);
-  const ty = new Float64Array(BACK_BLOCK * cols);
+  const vb = sharedFloat64(BACK_BLOCK * n);
+  const t = sharedFloat64(BACK_BLOCK * BACK_BLOCK);
+  const gram = sharedFloat64(BACK_BLOCK * BACK_BLOCK);
+  const yb = sharedFloat64(BACK_BLOCK * cols);
+  const ty = sharedFloat64(BACK_BLOCK * cols);
   const lastStart = Math.floor((count - 1) / BACK_BLOCK) * BACK_BLOCK;
   for (let j = lastStart; j >= 0; j -= BACK_BLOCK) {
     const nb = Math.min(BACK_BLOCK, count - j);
@@ -246,38 +196,33 @@ export function applyQ(
       for (let q = i + 1; q < n; q++) vb[c * n + q] = a[i * n + q];
       vb[c * n + i + 1] = 1;
     }
-    blockTriangularFactor(vb, tau, j, nb, n, t);
     const s = j + 1; // first row touched by the block
     const m = n - s;
+    const v = view(vb, n, s);
+    // The reflectors' inner products V Vᵀ (nb × nb), then the block's T from them.
+    gram.fill(0);
+    gemm(false, true, nb, nb, m, 1, v, v, view(gram, BACK_BLOCK));
+    blockTriangularFactor(gram, tau, j, nb, t);
     // Y = V Z[s:, :]  (nb × cols)
     yb.fill(0, 0, nb * cols);
-    gemm(false, false, nb, cols, m, 1, view(vb, n, s), view(z, cols, s * cols), view(yb, cols));
-    // TY = T Y with T upper triangular.
-    for (let r = 0; r < nb; r++) {
-      const out = r * cols;
-      ty.fill(0, out, out + cols);
-      for (let p = r; p < nb; p++) {
-        const trp = t[r * BACK_BLOCK + p];
-        if (trp === 0) continue;
-        const src = p * cols;
-        for (let q = 0; q < cols; q++) ty[out + q] += trp * yb[src + q];
-      }
-    }
+    gemm(false, false, nb, cols, m, 1, v, view(z, cols, s * cols), view(yb, cols));
+    // TY = T Y (T is upper triangular; its zeros cost little next to the other products).
+    ty.fill(0, 0, nb * cols);
+    gemm(false, false, nb, cols, nb, 1, view(t, BACK_BLOCK), view(yb, cols), view(ty, cols));
     // Z[s:, :] −= Vᵀ (T Y)
-    gemm(true, false, m, cols, nb, -1, view(vb, n, s), view(ty, cols), view(z, cols, s * cols));
+    gemm(true, false, m, cols, nb, -1, v, view(ty, cols), view(z, cols, s * cols));
   }
 }
 
 /**
  * Upper-triangular T with H_j…H_{j+nb−1} = I − Vᵀ T V (dlarft, forward, rows as vectors):
- * T[c][c] = τ_c and T[0:c, c] = −τ_c T[0:c, 0:c] (V[0:c] v_c).
+ * T[c][c] = τ_c and T[0:c, c] = −τ_c T[0:c, 0:c] (V[0:c] v_c), where gram[p][c] = v_p · v_c.
  */
 function blockTriangularFactor(
-  vb: Float64Array,
+  gram: Float64Array,
   tau: Float64Array,
   j: number,
   nb: number,
-  n: number,
   t: Float64Array,
 ): void {
   const ld = BACK_BLOCK;
@@ -287,14 +232,7 @@ function blockTriangularFactor(
     const tc = tau[j + c];
     t[c * ld + c] = tc;
     if (tc === 0) continue;
-    const vc = c * n;
-    const from = j + c + 1; // v_c is zero before this index
-    for (let p = 0; p < c; p++) {
-      const vp = p * n;
-      let s = 0;
-      for (let q = from; q < n; q++) s += vb[vp + q] * vb[vc + q];
-      tmp[p] = -tc * s;
-    }
+    for (let p = 0; p < c; p++) tmp[p] = -tc * gram[p * ld + c];
     for (let r = 0; r < c; r++) {
       let s = 0;
       for (let p = r; p < c; p++) s += t[r * ld + p] * tmp[p];
