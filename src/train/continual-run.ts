@@ -12,13 +12,12 @@ import {
 } from '../metrics/continual-metrics';
 import type { RunResults } from '../metrics/run-results';
 import { createModel } from '../models/create-model';
-import { ProjectedOptimizer } from '../nullspace/projected-optimizer';
 import { createStrategy } from '../strategies/registry';
 import type { StrategyContext } from '../strategies/strategy';
 import { Rng } from '../util/rng';
 import { loadCheckpoint, loadModelWeights, modelWeights, saveCheckpoint } from './checkpoint';
 import { evaluate } from './evaluate';
-import { trainTask } from './train-task';
+import { learnTask } from './train-task';
 
 export interface RunOptions {
   readonly config: ExperimentConfig;
@@ -88,25 +87,7 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
     for (let t = first; t < last; t++) {
       const ctx: StrategyContext = { model, sequence, task: t, config, rng: runRng };
       const start = performance.now();
-      await strategy.beforeTask?.(ctx);
-      const optimizer = new ProjectedOptimizer(
-        {
-          ...config.train,
-          type: config.train.optimizer,
-          lr: {
-            ...config.train.lr,
-            backbone: t === 0 ? config.train.lr.backboneFirstTask : config.train.lr.backbone,
-          },
-        },
-        (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
-      );
-      await trainTask(ctx, strategy, optimizer, {
-        epochs: config.train.epochs,
-        batchSize: config.train.batchSize,
-        augment: config.data.augment,
-        milestones: config.train.milestones,
-        gamma: config.train.gamma,
-        norm: sequence.normalization,
+      await learnTask(ctx, strategy, {
         onBatch: (s) =>
           progress?.update({
             task: t,
@@ -126,7 +107,6 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
           logger.epoch(record, results.epochs.length - 1);
         },
       });
-      optimizer.dispose();
       await evaluateSeen(ctx, results, logger);
       const records = await strategy.afterTask?.(ctx);
       results.projection[t] = records ?? [];

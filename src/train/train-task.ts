@@ -4,11 +4,21 @@ import type { Normalization } from '../data/task-sequence';
 import type { EpochRecord } from '../metrics/run-results';
 import { trainableFor } from '../models/continual-model';
 import type { Parameter } from '../models/parameter';
-import type { ProjectedOptimizer } from '../nullspace/projected-optimizer';
+import { ProjectedOptimizer } from '../nullspace/projected-optimizer';
 import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy';
 import type { Rng } from '../util/rng';
 import { correctCount, crossEntropy } from './loss';
 import { multiStepFactor } from './lr-schedule';
+
+export type BatchProgress = {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  images: number;
+};
 
 export interface TaskTrainingOptions {
   readonly epochs: number;
@@ -17,15 +27,7 @@ export interface TaskTrainingOptions {
   readonly milestones: readonly number[];
   readonly gamma: number;
   readonly norm: Normalization;
-  readonly onBatch?: (state: {
-    epoch: number;
-    batch: number;
-    batches: number;
-    loss: number;
-    accuracy: number;
-    seconds: number;
-    images: number;
-  }) => void;
+  readonly onBatch?: (state: BatchProgress) => void;
   readonly onEpoch?: (record: EpochRecord) => void;
 }
 
@@ -144,4 +146,43 @@ function step(
   const correct = (hits as unknown as tf.Scalar).dataSync()[0];
   tf.dispose([value, hits as unknown as tf.Scalar, batch.x, batch.y, ...Object.values(grads)]);
   return [loss, correct];
+}
+
+/** What a caller may watch while a task trains. */
+export interface LearnCallbacks {
+  readonly onBatch?: (state: BatchProgress) => void;
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
+
+/**
+ * The training half of a task as the run loop does it: the strategy's beforeTask, a fresh
+ * optimizer (moments and LR schedule restart per task; the backbone has its own first-task LR)
+ * whose final step goes through the strategy's transformUpdate, and the epochs.
+ */
+export async function learnTask(
+  ctx: StrategyContext,
+  strategy: Strategy,
+  callbacks: LearnCallbacks = {},
+): Promise<void> {
+  const { config, task, sequence } = ctx;
+  await strategy.beforeTask?.(ctx);
+  const lr = config.train.lr;
+  const optimizer = new ProjectedOptimizer(
+    {
+      ...config.train,
+      type: config.train.optimizer,
+      lr: { ...lr, backbone: task === 0 ? lr.backboneFirstTask : lr.backbone },
+    },
+    (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
+  );
+  try {
+    await trainTask(ctx, strategy, optimizer, {
+      ...config.train,
+      augment: config.data.augment,
+      norm: sequence.normalization,
+      ...callbacks,
+    });
+  } finally {
+    optimizer.dispose();
+  }
 }

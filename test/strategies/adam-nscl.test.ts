@@ -6,11 +6,10 @@ import { loadSequence } from '../../src/data/load-sequence';
 import type { TaskSequence } from '../../src/data/task-sequence';
 import type { ContinualModel } from '../../src/models/continual-model';
 import { createModel } from '../../src/models/create-model';
-import type { Parameter, ProjectedLayer } from '../../src/models/parameter';
-import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer';
+import type { ProjectedLayer } from '../../src/models/parameter';
 import { createStrategy } from '../../src/strategies/registry';
-import type { StrategyContext } from '../../src/strategies/strategy';
-import { trainTask } from '../../src/train/train-task';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
+import { learnTask } from '../../src/train/train-task';
 import { Rng } from '../../src/util/rng';
 import { norm } from '../helpers';
 
@@ -64,22 +63,16 @@ async function layerDrift(
   let before = new Map<string, Float32Array>();
   for (const task of [0, 1]) {
     const ctx: StrategyContext = { model, sequence: seq, task, config, rng };
-    const transform = (p: Parameter, s: tf.Tensor) => {
-      const out = strategy.transformUpdate?.(ctx, p, s) ?? s;
-      // ⟨projected step, raw step⟩ ≥ 0: the projected step never opposes the optimizer's.
-      if (task === 1 && p.projected) dots.push(tf.sum(tf.mul(out, s)).dataSync()[0]);
-      return out;
+    // ⟨projected step, raw step⟩ ≥ 0: the projected step never opposes the optimizer's.
+    const recording: Strategy = {
+      ...strategy,
+      transformUpdate: (c, p, step) => {
+        const out = strategy.transformUpdate?.(c, p, step) ?? step;
+        if (task === 1 && p.projected) dots.push(tf.sum(tf.mul(out, step)).dataSync()[0]);
+        return out;
+      },
     };
-    const opt = new ProjectedOptimizer(
-      { ...config.train, type: 'adam', lr: { ...config.train.lr, backbone: 1e-3 } },
-      transform,
-    );
-    await trainTask(ctx, strategy, opt, {
-      ...config.train,
-      augment: false,
-      norm: seq.normalization,
-    });
-    opt.dispose();
+    await learnTask(ctx, recording);
     if (task === 0) before = layerOutputs(model, seq, 0);
     await strategy.afterTask?.(ctx);
   }

@@ -8,9 +8,8 @@ import type { TaskSequence } from '../../src/data/task-sequence';
 import { type ContinualModel, forward } from '../../src/models/continual-model';
 import { createModel } from '../../src/models/create-model';
 import type { ProjectedLayer } from '../../src/models/parameter';
-import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer';
 import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
-import { trainTask } from '../../src/train/train-task';
+import { learnTask } from '../../src/train/train-task';
 import { Rng } from '../../src/util/rng';
 
 const SIDE = 4;
@@ -93,17 +92,7 @@ export async function trainTasks(
 ): Promise<void> {
   for (const task of tasks) {
     const ctx: StrategyContext = { model, sequence, task, config, rng };
-    await strategy.beforeTask?.(ctx);
-    const optimizer = new ProjectedOptimizer(
-      { ...config.train, type: config.train.optimizer },
-      (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
-    );
-    await trainTask(ctx, strategy, optimizer, {
-      ...config.train,
-      augment: false,
-      norm: sequence.normalization,
-    });
-    optimizer.dispose();
+    await learnTask(ctx, strategy);
     await strategy.afterTask?.(ctx);
   }
 }
