@@ -15,6 +15,8 @@ import { Rng } from '../src/util/rng';
 export interface EighBenchRow {
   n: number;
   seconds: number;
+  /** CPU seconds of the whole process (all threads) during the call; cpu/wall ≈ threads busy. */
+  cpuSeconds: number;
   reconstructionError: number;
   orthogonalityError: number;
 }
@@ -80,9 +82,12 @@ export function eigenErrors(
 
 function timeOne(a: Float64Array, n: number): EighBenchRow {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const { values, vectors } = eigh(a, n);
   const seconds = (performance.now() - t0) / 1000;
-  return { n, seconds, ...eigenErrors(a, n, values, vectors) };
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  return { n, seconds, cpuSeconds, ...eigenErrors(a, n, values, vectors) };
 }
 
 /** Times eigh on a full-rank covariance of each size (the rows returned to the bench runner). */
@@ -100,6 +105,7 @@ function format(label: string, r: EighBenchRow): string {
     label.padEnd(14),
     String(r.n).padStart(6),
     r.seconds.toFixed(2).padStart(9),
+    r.cpuSeconds.toFixed(2).padStart(9),
     r.reconstructionError.toExponential(2).padStart(12),
     r.orthogonalityError.toExponential(2).padStart(12),
   ].join(' ');
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     .join(' ');
   console.log(`eigh threads: ${threadCount()} of ${availableParallelism()} cores; load ${load}`);
   console.log(
-    `${'matrix'.padEnd(14)} ${'n'.padStart(6)} ${'seconds'.padStart(9)} ${'recon err'.padStart(12)} ${'orth err'.padStart(12)}`,
+    `${'matrix'.padEnd(14)} ${'n'.padStart(6)} ${'seconds'.padStart(9)} ${'cpu s'.padStart(9)} ${'recon err'.padStart(12)} ${'orth err'.padStart(12)}`,
   );
   for (const n of sizes) {
     const [full] = await benchEigh([n]);

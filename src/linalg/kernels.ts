@@ -114,7 +114,7 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     pc: number,
   ) => void;
   const memory = exports.mem as { buffer: ArrayBuffer };
-  // Layout of the module's memory, in doubles: packed A block, packed B panel, result tiles.
+  // Layout of the module's memory, in doubles: packed A block, packed B panel, the product.
   const heap = new Float64Array(memory.buffer);
   const PA = 0;
   const PB = PA + MC * KC;
