@@ -1,8 +1,8 @@
 /**
  * A user-defined strategy in one file: "l2-anchor" pulls the shared weights towards where they
- * were after the previous task with (strength/2)·‖θ − θ*‖². Import this module before creating
- * the run's strategy (e.g. at the top of your own script that calls runContinual) and select it
- * with `strategy: 'l2-anchor'` in the config.
+ * were after the previous task with (strength/2)·‖θ − θ*‖². Use it with
+ *   npm run experiment -- --import examples/custom-strategy.ts --set strategy=l2-anchor
+ * or import this module in your own script before calling runContinual.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ContinualModel } from '../src/models/continual-model';

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendUnavailableError, describeBackend, selectBackend } from '../backend/select-backend';
 import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
@@ -8,7 +9,8 @@ import { runContinual } from '../train/continual-run';
 import { isMain } from './is-main';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
-                              [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]`;
+                              [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]
+                              [--import MODULE.ts ...]   (modules that call registerStrategy)`;
 
 export async function main(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
@@ -23,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    for (const module of args.import ?? []) await import(pathToFileURL(resolve(module)).href);
     const resumeDir = args.resume;
     const raw = resumeDir
       ? readConfigFile(join(resumeDir, 'config.json'))
@@ -79,6 +82,7 @@ function parse(argv: string[]) {
       resume: { type: 'string' },
       backend: { type: 'string' },
       seed: { type: 'string' },
+      import: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
