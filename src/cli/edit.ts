@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BackendUnavailableError, describeBackend, selectBackend } from '../backend/select-backend';
-import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
+import { describeBackend, selectBackend } from '../backend/select-backend';
+import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config';
 import { loadPreset } from '../config/presets';
 import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema';
 import { imageCount, type LabelledImages, selectImages } from '../data/images';
@@ -23,7 +23,8 @@ import { loadCheckpoint, loadModelWeights } from '../train/checkpoint';
 import { runContinual } from '../train/continual-run';
 import { evaluate } from '../train/evaluate';
 import { Rng } from '../util/rng';
-import { isMain } from './is-main';
+import { reportCliError, UsageError } from './cli-errors';
+import { runIfMain } from './is-main';
 
 const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=value ...] [--edits N] [--task T]
                         [--seed S] [--backend gpu|node|wasm|cpu] [--out DIR]
@@ -35,7 +36,6 @@ const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=val
   --l2          ridge term λ of the closed form (default 1)`;
 
 /** A mistake in the command line: reported with the usage text, exit status 2. */
-class UsageError extends Error {}
 
 interface EditArgs {
   run?: string;
@@ -100,17 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`edit: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof ConfigError || err instanceof BackendUnavailableError) {
-      console.error(`edit: ${err.message}`);
-      return 2;
-    }
-    console.error(`edit: ${(err as Error).message ?? String(err)}`);
-    if (process.env.NSCL_DEBUG) console.error((err as Error).stack);
-    return 1;
+    return reportCliError('edit', err);
   }
 }
 
@@ -364,8 +354,4 @@ function defaultOutDir(): string {
   return join('runs', `edit-${stamp}`);
 }
 
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, 'edit', main);

@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BackendUnavailableError, describeBackend, selectBackend } from '../backend/select-backend';
-import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
+import { describeBackend, selectBackend } from '../backend/select-backend';
+import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config';
 import { loadPreset, presetNames } from '../config/presets';
 import { loadSequence } from '../data/load-sequence';
 import { runContinual } from '../train/continual-run';
-import { isMain } from './is-main';
+import { reportCliError } from './cli-errors';
+import { runIfMain } from './is-main';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
                               [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]
@@ -60,14 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof BackendUnavailableError) {
-      console.error(`experiment: ${err.message}`);
-      return 2;
-    }
-    // One readable line; the stack only on request (the wasm runtime would print its whole source).
-    console.error(`experiment: ${(err as Error).message ?? String(err)}`);
-    if (process.env.NSCL_DEBUG) console.error((err as Error).stack);
-    return 1;
+    return reportCliError('experiment', err);
   }
 }
 
@@ -93,8 +87,4 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
 
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, 'experiment', main);
