@@ -168,7 +168,10 @@ export class BatchNorm {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
     this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]);
-    return tf.batchNorm(x, mean, variance, this.beta, this.gamma, BatchNorm.eps) as T;
+    // Written out instead of tf.batchNorm, whose gradient tiles per-channel factors to the
+    // input's full size (the slowest op of a wasm ResNet step); broadcasting does the same work.
+    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BatchNorm.eps)));
+    return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta) as T;
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
