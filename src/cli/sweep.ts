@@ -1,12 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import {
-  type BackendInfo,
-  BackendUnavailableError,
-  describeBackend,
-  selectBackend,
-} from '../backend/select-backend';
+import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend';
 import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
 import { loadPreset, presetNames } from '../config/presets';
 import type { ExperimentConfig } from '../config/schema';
@@ -16,7 +11,8 @@ import { toCsv } from '../logging/csv';
 import type { RunResults } from '../metrics/run-results';
 import { strategyNames } from '../strategies/registry';
 import { runContinual } from '../train/continual-run';
-import { isMain } from './is-main';
+import { reportCliError } from './cli-errors';
+import { runIfMain } from './is-main';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
                          [--seeds 0,1,2] [--set key=value ...] [--out DIR] [--backend NAME]`;
@@ -357,18 +353,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\n${formatSweepTable(rows)}\n\n(${join(plan.outDir, 'sweep.md')})`);
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof BackendUnavailableError) {
-      console.error(`sweep: ${err.message}`);
-      return 2;
-    }
-    console.error(`sweep: ${(err as Error).message ?? String(err)}`);
-    if (process.env.NSCL_DEBUG) console.error((err as Error).stack);
-    return 1;
+    return reportCliError('sweep', err);
   }
 }
 
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runIfMain(import.meta.url, 'sweep', main);
