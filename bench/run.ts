@@ -1,0 +1,706 @@
+/**
+ * Performance bench (not part of `npm test`):
+ *   npm run bench -- [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
+ *                    [--part throughput,boundary,memory,eigh]
+ * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
+ *    projection; b. task-boundary cost (covariance pass, eigh per layer size, projector build);
+ * c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
+ * bench/results.json. Each tfjs part runs in its own child process: one process per backend keeps
+ * the measurement free of the other backend's kernels and memory.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendInfo, describeBackend, selectBackend } from '../src/backend/select-backend';
+import { applyOverrides, parseConfig } from '../src/config/load-config';
+import { loadPreset } from '../src/config/presets';
+import type { LabelledImages } from '../src/data/images';
+import { loadSequence } from '../src/data/load-sequence';
+import type { Normalization, TaskSequence } from '../src/data/task-sequence';
+import { eigh, type SymmetricEigen } from '../src/linalg/eigh';
+import { nullSpaceSize } from '../src/linalg/null-space-rule';
+import { buildProjector } from '../src/linalg/projector';
+import type { ContinualModel } from '../src/models/continual-model';
+import { createMlp } from '../src/models/mlp';
+import { createResNet18 } from '../src/models/resnet18';
+import { covarianceMatrix } from '../src/nullspace/covariance';
+import { ProjectedOptimizer, type UpdateTransform } from '../src/nullspace/projected-optimizer';
+import { ProjectionState } from '../src/nullspace/projection-state';
+import { TensorProjector } from '../src/nullspace/tensor-projector';
+import type { Strategy, StrategyContext } from '../src/strategies/strategy';
+import { runContinual } from '../src/train/continual-run';
+import { trainTask } from '../src/train/train-task';
+import { Rng } from '../src/util/rng';
+import { benchEigh, covarianceLike, type EighBenchRow } from './eigh';
+
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const SCRIPT = fileURLToPath(import.meta.url);
+const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
+/** Steps run before timing: the first ones compile kernels and grow the memory pools. */
+const WARMUP = 2;
+
+type Part = 'throughput' | 'boundary' | 'memory' | 'eigh';
+
+interface ModelSpec {
+  readonly label: string;
+  readonly shape: [number, number, number];
+  readonly build: (rng: Rng) => ContinualModel;
+}
+
+const MODELS: Record<string, ModelSpec> = {
+  'resnet18-w64': {
+    label: 'ResNet-18 w64, 32×32×3',
+    shape: [32, 32, 3],
+    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 64, classesPerTask: [10] }, rng),
+  },
+  'resnet18-w20': {
+    label: 'ResNet-18 w20, 32×32×3',
+    shape: [32, 32, 3],
+    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 20, classesPerTask: [10] }, rng),
+  },
+  'mlp-784-400-400': {
+    label: 'MLP 784-400-400',
+    shape: [28, 28, 1],
+    build: (rng) => createMlp({ inputSize: 784, hidden: [400, 400], classesPerTask: [10] }, rng),
+  },
+};
+
+const NORM_1: Normalization = { mean: [0.5], std: [0.25] };
+const NORM_3: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+
+function randomImages(count: number, [h, w, c]: readonly number[], rng: Rng): LabelledImages {
+  const pixels = new Uint8Array(count * h * w * c);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 0xff;
+  const labels = Int32Array.from({ length: count }, () => rng.nextUint32() % 10);
+  return { pixels, labels, height: h, width: w, channels: c };
+}
+
+function syntheticSequence(images: LabelledImages): TaskSequence {
+  const c = images.channels;
+  return {
+    name: 'synthetic',
+    inputShape: [images.height, images.width, c],
+    normalization: c === 1 ? NORM_1 : NORM_3,
+    tasks: [
+      { index: 0, name: 'synthetic', classes: [...Array(10).keys()], train: images, test: images },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// a. Throughput
+
+/**
+ * Projectors whose null space is about half of each layer: the covariance of n/2 random rows
+ * has rank n/2, so the absolute rule at 1e-9·λmax keeps the other half. Layers of one size share
+ * a decomposition (the data is random either way), which keeps the set-up to one eigh per size.
+ */
+function halfNullProjectors(model: ContinualModel): {
+  projectors: Map<string, TensorProjector>;
+  seconds: number;
+} {
+  const start = performance.now();
+  const bySize = new Map<number, SymmetricEigen>();
+  const projectors = new Map<string, TensorProjector>();
+  for (const layer of model.projectedLayers) {
+    const n = layer.inputSize;
+    let eigen = bySize.get(n);
+    if (!eigen) {
+      eigen = eigh(covarianceLike(n, Math.max(1, n >> 1), new Rng(n)), n);
+      bySize.set(n, eigen);
+    }
+    const threshold = 1e-9 * eigen.values[n - 1];
+    const kept = nullSpaceSize(eigen.values, { kind: 'absolute', threshold });
+    projectors.set(layer.name, new TensorProjector(buildProjector(eigen, kept, true)));
+  }
+  return { projectors, seconds: (performance.now() - start) / 1000 };
+}
+
+function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
+  return new ProjectedOptimizer(
+    {
+      type: 'adam',
+      lr: { backbone: 1e-4, bn: 5e-4, head: 1e-3 },
+      weightDecay: 5e-5,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      momentum: 0,
+    },
+    transform,
+  );
+}
+
+/**
+ * Trains one epoch of WARMUP + steps batches through the real training loop (trainTask: host
+ * batches, loss, gradients, optimizer) and times the batches after the warm-up.
+ */
+async function timedSteps(
+  model: ContinualModel,
+  images: LabelledImages,
+  batchSize: number,
+  optimizer: ProjectedOptimizer,
+  warmup: number,
+  maxStepSeconds: number,
+): Promise<{
+  imagesPerSecond: number;
+  secondsPerStep: number;
+  cpuSecondsPerStep: number;
+  steps: number;
+}> {
+  const sequence = syntheticSequence(images);
+  const config = parseConfig({}, 'bench');
+  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
+  const strategy: Strategy = { name: 'bench' };
+  const marks: { wall: number; cpu: number }[] = [];
+  const start = performance.now();
+  await trainTask(ctx, strategy, optimizer, {
+    epochs: 1,
+    batchSize,
+    augment: false,
+    milestones: [],
+    gamma: 1,
+    norm: sequence.normalization,
+    onBatch: () => {
+      const cpu = process.cpuUsage();
+      marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
+      const first = (marks[0].wall - start) / 1000;
+      // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
+      if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
+    },
+  });
+  const steps = marks.length - warmup;
+  const [from, to] = [marks[warmup - 1], marks[marks.length - 1]];
+  const seconds = (to.wall - from.wall) / 1000;
+  return {
+    imagesPerSecond: (steps * batchSize) / seconds,
+    secondsPerStep: seconds / steps,
+    // CPU time is what other load on a shared machine inflates least.
+    cpuSecondsPerStep: (to.cpu - from.cpu) / steps,
+    steps,
+  };
+}
+
+class TooSlow extends Error {
+  constructor(readonly firstStepSeconds: number) {
+    super(`first step took ${firstStepSeconds.toFixed(0)} s`);
+  }
+}
+
+interface ThroughputRow {
+  model: string;
+  batch: number;
+  warmup: number;
+  steps: number;
+  plainImagesPerSecond: number;
+  projectedImagesPerSecond: number;
+  plainSecondsPerStep: number;
+  projectedSecondsPerStep: number;
+  plainCpuSecondsPerStep: number;
+  projectedCpuSecondsPerStep: number;
+  overheadPercent: number;
+  cpuOverheadPercent: number;
+  projectorSetupSeconds: number;
+}
+
+/** A model whose first (warm-up) step ran past --max-step-seconds: not timed further. */
+interface SkippedThroughputRow {
+  model: string;
+  batch: number;
+  skipped: string;
+  firstStepSeconds: number;
+}
+
+async function throughput(
+  models: string[],
+  steps: (model: string) => number,
+  warmupFor: (model: string) => number,
+  maxStepSeconds: number,
+): Promise<(ThroughputRow | SkippedThroughputRow)[]> {
+  const rows: (ThroughputRow | SkippedThroughputRow)[] = [];
+  for (const key of models) {
+    const spec = MODELS[key];
+    const rng = new Rng(7);
+    const model = spec.build(rng);
+    const n = steps(key);
+    const warmup = warmupFor(key);
+    const batch = 32;
+    const images = randomImages((warmup + n) * batch, spec.shape, rng);
+    const { projectors, seconds: setup } = halfNullProjectors(model);
+    const project: UpdateTransform = (p, s) =>
+      p.projected ? projectors.get(p.projected.name)!.apply(s) : s;
+    const timed = async (transform?: UpdateTransform) => {
+      const optimizer = adamConfig(transform);
+      try {
+        return await timedSteps(model, images, batch, optimizer, warmup, maxStepSeconds);
+      } finally {
+        optimizer.dispose();
+      }
+    };
+    let plain: Awaited<ReturnType<typeof timedSteps>>;
+    let projected: typeof plain;
+    try {
+      plain = await timed();
+      log(`  ${key}: plain ${plain.imagesPerSecond.toFixed(2)} img/s`);
+      projected = await timed(project);
+    } catch (err) {
+      if (!(err instanceof TooSlow)) throw err;
+      log(`  ${key}: skipped, ${err.message}`);
+      rows.push({
+        model: key,
+        batch,
+        skipped: `${err.message} (> --max-step-seconds ${maxStepSeconds})`,
+        firstStepSeconds: err.firstStepSeconds,
+      });
+      continue;
+    } finally {
+      for (const p of projectors.values()) p.dispose();
+      model.dispose();
+    }
+    rows.push({
+      model: key,
+      batch,
+      warmup,
+      steps: n,
+      plainImagesPerSecond: plain.imagesPerSecond,
+      projectedImagesPerSecond: projected.imagesPerSecond,
+      plainSecondsPerStep: plain.secondsPerStep,
+      projectedSecondsPerStep: projected.secondsPerStep,
+      plainCpuSecondsPerStep: plain.cpuSecondsPerStep,
+      projectedCpuSecondsPerStep: projected.cpuSecondsPerStep,
+      overheadPercent: 100 * (projected.secondsPerStep / plain.secondsPerStep - 1),
+      cpuOverheadPercent: 100 * (projected.cpuSecondsPerStep / plain.cpuSecondsPerStep - 1),
+      projectorSetupSeconds: setup,
+    });
+    log(`  ${key}: projected ${projected.imagesPerSecond.toFixed(2)} img/s`);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// b. Task boundary
+
+interface BoundaryLayerRow {
+  layer: string;
+  n: number;
+  kept: number;
+  eighSeconds: number;
+  buildSeconds: number;
+}
+
+interface BoundaryRow {
+  model: string;
+  images: number;
+  covarianceSeconds: number;
+  /** null when the per-layer decomposition was skipped (estimate it from the eigh table). */
+  refreshSeconds: number | null;
+  layers: BoundaryLayerRow[];
+}
+
+/** accumulate (the covariance pass) and, per layer, eigh + rule + projector build + upload. */
+async function boundary(key: string, count: number, decompose: boolean): Promise<BoundaryRow> {
+  const spec = MODELS[key];
+  const rng = new Rng(11);
+  const model = spec.build(rng);
+  const images = randomImages(count, spec.shape, rng);
+  const state = new ProjectionState({
+    rule: { kind: 'relative', a: 10 },
+    normalize: true,
+    covarianceMode: 'per-sample',
+    batchSize: 64,
+  });
+  let start = performance.now();
+  state.accumulate(model, images, syntheticSequence(images).normalization, 0);
+  const covarianceSeconds = (performance.now() - start) / 1000;
+  log(`  ${key}: covariance pass over ${count} images ${covarianceSeconds.toFixed(1)} s`);
+  const layers: BoundaryLayerRow[] = [];
+  let refreshSeconds: number | null = null;
+  if (decompose) {
+    start = performance.now();
+    for (const [layer, cov] of Object.entries(state.snapshot().covariances)) {
+      const t0 = performance.now();
+      const eigen = eigh(covarianceMatrix(cov), cov.n);
+      const t1 = performance.now();
+      const kept = nullSpaceSize(eigen.values, state.options.rule);
+      new TensorProjector(buildProjector(eigen, kept, true)).dispose();
+      const t2 = performance.now();
+      layers.push({
+        layer,
+        n: cov.n,
+        kept,
+        eighSeconds: (t1 - t0) / 1000,
+        buildSeconds: (t2 - t1) / 1000,
+      });
+    }
+    refreshSeconds = (performance.now() - start) / 1000;
+  }
+  state.dispose();
+  model.dispose();
+  return { model: key, images: count, covarianceSeconds, refreshSeconds, layers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// c. Memory across tasks
+
+interface MemoryRow {
+  task: number;
+  rssMiB: number;
+  tfBytes: number;
+  tfTensors: number;
+}
+
+async function memoryAcrossTasks(backend: BackendInfo, trainLimit: number): Promise<MemoryRow[]> {
+  const raw = applyOverrides(loadPreset('default') as Record<string, unknown>, [
+    `data.trainLimit=${trainLimit}`,
+    'data.testLimit=200',
+    'train.epochs=1',
+    'log.progress=false',
+    'log.report=false',
+    'log.tensorboard=false',
+  ]);
+  const config = parseConfig(raw, 'bench memory');
+  const sequence = await loadSequence(config);
+  const outDir = mkdtempSync(join(os.tmpdir(), 'nscl-bench-'));
+  const rows: MemoryRow[] = [snapshotMemory(0)];
+  try {
+    await runContinual({
+      config,
+      sequence,
+      backend,
+      outDir,
+      stopAfterTasks: 3,
+      log: (line) => {
+        if (line.startsWith('task ')) rows.push(snapshotMemory(rows.length));
+      },
+    });
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  rows.push({ ...snapshotMemory(-1) });
+  return rows;
+}
+
+function snapshotMemory(task: number): MemoryRow {
+  const m = tf.memory();
+  return {
+    task,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    tfBytes: m.numBytes,
+    tfTensors: m.numTensors,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+
+interface Options {
+  quick: boolean;
+  backends: string[];
+  steps: number | null;
+  parts: Part[];
+  json: boolean;
+  allModels: boolean;
+  maxStepSeconds: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      backend: { type: 'string' },
+      steps: { type: 'string' },
+      part: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'all-models': { type: 'boolean', default: false },
+      'max-step-seconds': { type: 'string', default: '300' },
+    },
+    strict: true,
+  });
+  const parts = (values.part ?? 'throughput,boundary,memory,eigh').split(',') as Part[];
+  for (const p of parts) {
+    if (!['throughput', 'boundary', 'memory', 'eigh'].includes(p))
+      throw new Error(`unknown --part '${p}'`);
+  }
+  const steps = values.steps === undefined ? null : Number(values.steps);
+  if (steps !== null && !(Number.isInteger(steps) && steps > 0))
+    throw new Error(`--steps expects a positive integer, got '${values.steps}'`);
+  return {
+    quick: values.quick,
+    backends: (values.backend ?? 'wasm,cpu').split(','),
+    steps,
+    parts,
+    json: values.json,
+    allModels: values['all-models'],
+    maxStepSeconds: Number(values['max-step-seconds']),
+  };
+}
+
+/**
+ * Steps timed per model after the warm-up. ResNet steps take seconds (w20 on wasm) to minutes
+ * (w64), so those get one to three timed steps; the numbers are per step either way.
+ */
+function stepsFor(options: Options, backend: string): (model: string) => number {
+  return (model) => {
+    if (options.steps !== null) return options.steps;
+    if (model === 'mlp-784-400-400') return options.quick ? 20 : 50;
+    if (model === 'resnet18-w64') return 1;
+    return backend === 'cpu' || options.quick ? 1 : 3;
+  };
+}
+
+/**
+ * ResNet-18 w64 only with --all-models on the cpu backend: there one step takes several minutes
+ * (w20 already ~30 s), which would put the bench far past its ten minutes.
+ */
+function throughputModels(options: Options, backend: string): string[] {
+  const w64 = !options.quick && (backend !== 'cpu' || options.allModels);
+  return [...(w64 ? ['resnet18-w64'] : []), 'resnet18-w20', 'mlp-784-400-400'];
+}
+
+/** A w64 step takes minutes here; its second step already runs at steady speed, so one warm-up. */
+function warmupFor(model: string): number {
+  return model === 'resnet18-w64' ? 1 : WARMUP;
+}
+
+/** The part run inside a child: one backend, results as one JSON line on stdout. */
+async function child(options: Options): Promise<void> {
+  const backend = await selectBackend(options.backends[0]);
+  log(describeBackend(backend));
+  const part = options.parts[0];
+  let result: unknown;
+  if (part === 'throughput') {
+    result = await throughput(
+      throughputModels(options, backend.name),
+      stepsFor(options, backend.name),
+      warmupFor,
+      options.maxStepSeconds,
+    );
+  } else if (part === 'boundary') {
+    // A per-sample covariance pass costs ~0.6 GFLOP per image at w20 and ~6 at w64 (the Gram
+    // matrices, more than the forward pass); at well under 1 GFLOP/s here, the paper-sized
+    // 500 / 2000 images would take hours, so these counts are scaled down and timed per image.
+    result = [
+      await boundary('mlp-784-400-400', 2000, true),
+      await boundary('resnet18-w20', options.quick ? 32 : 128, true),
+      ...(options.quick ? [] : [await boundary('resnet18-w64', 16, false)]),
+    ];
+  } else if (part === 'memory') {
+    result = await memoryAcrossTasks(backend, options.quick ? 300 : 1000);
+  }
+  process.stdout.write(`\nBENCH_JSON ${JSON.stringify({ backend, result })}\n`);
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Runs one part in a fresh process (tsx's loader flags come along in execArgv). */
+function runChild(
+  part: Part,
+  backend: string,
+  options: Options,
+): { backend: BackendInfo; result: unknown } {
+  const args = [...process.execArgv, SCRIPT, '--part', part, '--backend', backend, '--json'];
+  if (options.quick) args.push('--quick');
+  if (options.steps !== null) args.push('--steps', String(options.steps));
+  if (options.allModels) args.push('--all-models');
+  args.push('--max-step-seconds', String(options.maxStepSeconds));
+  log(`\n== ${part} on ${backend}`);
+  const res = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const line = res.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (res.status !== 0 || !line)
+    throw new Error(`bench child (${part}, ${backend}) failed (exit ${res.status})`);
+  return JSON.parse(line.slice('BENCH_JSON '.length));
+}
+
+/** The code a part measured: HEAD, marked dirty when the working tree differs from it. */
+function gitCommit(): string {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+  const head = git('rev-parse', '--short', 'HEAD').stdout.trim() || 'unknown';
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return dirty ? `${head}-dirty` : head;
+}
+
+function machine() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    totalMemoryGiB: os.totalmem() / 2 ** 30,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    tfjs: tf.version_core,
+    /** Other work on the machine while the bench ran (1, 5, 15 min), read at the end. */
+    loadAverage: os.loadavg(),
+  };
+}
+
+const pad = (x: string | number, w: number) => String(x).padStart(w);
+
+type ThroughputEntry = { backend: BackendInfo; result: (ThroughputRow | SkippedThroughputRow)[] };
+
+function throughputTable(entries: ThroughputEntry[]): string {
+  const lines = [
+    `${'backend'.padEnd(8)} ${'model'.padEnd(16)} ${pad('steps', 5)} ${pad('plain img/s', 12)} ${pad('NSCL img/s', 11)} ${pad('s/step', 8)} ${pad('overhead', 9)} ${pad('cpu-s/step', 10)} ${pad('cpu ovh', 8)}`,
+  ];
+  for (const { backend, result } of entries) {
+    for (const r of result) {
+      if ('skipped' in r) {
+        lines.push(`${backend.name.padEnd(8)} ${r.model.padEnd(16)} skipped: ${r.skipped}`);
+        continue;
+      }
+      lines.push(
+        `${backend.name.padEnd(8)} ${r.model.padEnd(16)} ${pad(r.steps, 5)} ${pad(r.plainImagesPerSecond.toFixed(1), 12)} ${pad(r.projectedImagesPerSecond.toFixed(1), 11)} ${pad(r.plainSecondsPerStep.toFixed(3), 8)} ${pad(`${r.overheadPercent.toFixed(1)}%`, 9)} ${pad(r.plainCpuSecondsPerStep.toFixed(3), 10)} ${pad(`${r.cpuOverheadPercent.toFixed(1)}%`, 8)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function boundaryTable(rows: BoundaryRow[]): string {
+  const lines = [
+    `${'model'.padEnd(16)} ${pad('images', 6)} ${pad('cov s', 7)} ${pad('ms/img', 7)} ${pad('refresh s', 9)}  largest layers (n: eigh s + build s)`,
+  ];
+  for (const r of rows) {
+    const largest = [...r.layers]
+      .sort((a, b) => b.n - a.n)
+      .filter((l, i, all) => all.findIndex((m) => m.n === l.n) === i)
+      .slice(0, 3)
+      .map((l) => `${l.n}: ${l.eighSeconds.toFixed(2)}+${l.buildSeconds.toFixed(2)}`)
+      .join(', ');
+    lines.push(
+      `${r.model.padEnd(16)} ${pad(r.images, 6)} ${pad(r.covarianceSeconds.toFixed(1), 7)} ${pad(((1000 * r.covarianceSeconds) / r.images).toFixed(1), 7)} ${pad(r.refreshSeconds === null ? '—' : r.refreshSeconds.toFixed(1), 9)}  ${largest || '(skipped)'}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function eighTable(rows: EighBenchRow[]): string {
+  return [
+    `${pad('n', 6)} ${pad('eigh s', 8)} ${pad('recon err', 10)} ${pad('orth err', 10)}`,
+    ...rows.map(
+      (r) =>
+        `${pad(r.n, 6)} ${pad(r.seconds.toFixed(2), 8)} ${pad(r.reconstructionError.toExponential(1), 10)} ${pad(r.orthogonalityError.toExponential(1), 10)}`,
+    ),
+  ].join('\n');
+}
+
+function memoryTable(rows: MemoryRow[]): string {
+  const label = (t: number) => (t === 0 ? 'start' : t < 0 ? 'after run' : `task ${t}`);
+  return [
+    `${'point'.padEnd(10)} ${pad('RSS MiB', 8)} ${pad('tf MiB', 7)} ${pad('tensors', 8)}`,
+    ...rows.map(
+      (r) =>
+        `${label(r.task).padEnd(10)} ${pad(r.rssMiB.toFixed(0), 8)} ${pad((r.tfBytes / 2 ** 20).toFixed(2), 7)} ${pad(r.tfTensors, 8)}`,
+    ),
+  ].join('\n');
+}
+
+/**
+ * Parts not rerun keep their earlier figures (each part records when it was measured in
+ * `measured`), so a slow part can be rerun alone; figures from another machine are dropped.
+ */
+function previousResults(): Record<string, unknown> {
+  if (!existsSync(RESULTS)) return {};
+  const previous = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
+  const was = previous.machine as ReturnType<typeof machine> | undefined;
+  const now = machine();
+  // Whole-file fields of older versions; `measured` now says them per part.
+  const { quick: _quick, totalSeconds: _seconds, ...rest } = previous;
+  return was?.cpu === now.cpu && was.cores === now.cores ? rest : {};
+}
+
+async function orchestrate(options: Options): Promise<void> {
+  const started = Date.now();
+  const results: Record<string, unknown> = { ...previousResults(), machine: machine() };
+  const measured = (results.measured ?? {}) as Record<string, unknown>;
+  const tables: string[] = [];
+  // Written after every part: a long bench interrupted late keeps what it measured.
+  const record = (part: Part, value: unknown, table: string) => {
+    results[part] = value;
+    measured[part] = {
+      at: new Date().toISOString(),
+      commit: gitCommit(),
+      quick: options.quick,
+      loadAverage: os.loadavg(),
+    };
+    results.measured = measured;
+    results.timestamp = new Date().toISOString();
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
+    tables.push(table);
+  };
+  if (options.parts.includes('throughput')) {
+    const fresh = options.backends.map(
+      (b) => runChild('throughput', b, options) as ThroughputEntry,
+    );
+    // Backends not rerun keep their earlier rows (see `measured` for when each was taken).
+    const kept = ((results.throughput ?? []) as ThroughputEntry[]).filter(
+      (e) => !fresh.some((f) => f.backend.name === e.backend.name),
+    );
+    const entries = [...fresh, ...kept];
+    record(
+      'throughput',
+      entries,
+      `a. Training step, batch 32 (NSCL: projection with a half-dimension null space on every projected layer)\n${throughputTable(entries)}`,
+    );
+  }
+  if (options.parts.includes('boundary')) {
+    const entry = runChild('boundary', options.backends[0], options) as {
+      backend: BackendInfo;
+      result: BoundaryRow[];
+    };
+    record(
+      'boundary',
+      entry,
+      `b. Task boundary on ${entry.backend.name} (covariance pass per-sample; refresh = eigh + rule + projector for every layer)\n${boundaryTable(entry.result)}`,
+    );
+  }
+  if (options.parts.includes('eigh')) {
+    const sizes = options.quick ? EIGH_SIZES.filter((n) => n < 2304) : EIGH_SIZES;
+    log('\n== eigh');
+    const rows = await benchEigh(sizes);
+    record(
+      'eigh',
+      rows,
+      `b. Eigendecomposition (float64, full-rank covariance)\n${eighTable(rows)}`,
+    );
+  }
+  if (options.parts.includes('memory')) {
+    const entry = runChild('memory', options.backends[0], options) as {
+      backend: BackendInfo;
+      result: MemoryRow[];
+    };
+    record(
+      'memory',
+      entry,
+      `c. Memory, default preset (MLP 784-400-400), 3 tasks of adam-nscl on ${entry.backend.name}\n${memoryTable(entry.result)}`,
+    );
+  }
+  const m = results.machine as ReturnType<typeof machine>;
+  console.log(
+    `\n${m.cpu}, ${m.cores} cores, ${m.totalMemoryGiB.toFixed(1)} GiB, node ${m.node}, tfjs ${m.tfjs}\n\n${tables.join('\n\n')}\n\n(${RESULTS}, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.json) await child(options);
+  else await orchestrate(options);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exit(1);
+});
