@@ -8,6 +8,7 @@ import { buildProjector } from '../linalg/projector';
 import type { LayerProjectionRecord } from '../metrics/run-results';
 import { type ContinualModel, forward } from '../models/continual-model';
 import type { ProjectedLayer } from '../models/parameter';
+import { gram } from '../ops/gram';
 import { addGram, type CovarianceState, covarianceMatrix, emptyCovariance } from './covariance';
 import { type CovarianceMode, layerInputRows } from './layer-inputs';
 import { TensorProjector } from './tensor-projector';
@@ -58,10 +59,10 @@ export class ProjectionState {
     const pending = new Map<string, { gram: tf.Tensor2D; rows: number }>();
     const onLayerInput = (layer: ProjectedLayer, input: tf.Tensor) => {
       const rows = layerInputRows(layer, input, this.options.covarianceMode);
-      const gram = tf.matMul(rows, rows, true, false);
+      const batchGram = gram(rows);
       const prev = pending.get(layer.name);
       pending.set(layer.name, {
-        gram: tf.keep(prev ? tf.add(prev.gram, gram) : gram) as tf.Tensor2D,
+        gram: tf.keep(prev ? tf.add(prev.gram, batchGram) : batchGram) as tf.Tensor2D,
         rows: (prev?.rows ?? 0) + rows.shape[0],
       });
       prev?.gram.dispose();
