@@ -58,14 +58,7 @@ export class Conv2d {
   }
 
   parameters(): Parameter[] {
-    return [
-      {
-        name: `${this.name}.kernel`,
-        variable: this.layer.kernel,
-        group: 'backbone',
-        projected: this.layer,
-      },
-    ];
+    return [projectedKernel(this.layer)];
   }
 }
 
@@ -93,15 +86,18 @@ export class Dense {
   }
 
   parameters(): Parameter[] {
-    return [
-      {
-        name: `${this.name}.kernel`,
-        variable: this.layer.kernel,
-        group: 'backbone',
-        projected: this.layer,
-      },
-    ];
+    return [projectedKernel(this.layer)];
   }
+}
+
+/** A projected layer's kernel as a trainable backbone parameter. */
+function projectedKernel(layer: ProjectedLayer): Parameter {
+  return {
+    name: `${layer.name}.kernel`,
+    variable: layer.kernel,
+    group: 'backbone',
+    projected: layer,
+  };
 }
 
 /** A per-task linear classifier (with bias); heads are never projected. */
