@@ -7,7 +7,7 @@ import { loadPreset, presetNames } from '../config/presets';
 import { loadSequence } from '../data/load-sequence';
 import { runContinual } from '../train/continual-run';
 import { reportCliError } from './cli-errors';
-import { runIfMain } from './is-main';
+import { RUN_OPTIONS, runIfMain } from './is-main';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
                               [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]
@@ -69,15 +69,10 @@ function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     options: {
-      preset: { type: 'string' },
-      config: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      out: { type: 'string' },
+      ...RUN_OPTIONS,
       resume: { type: 'string' },
-      backend: { type: 'string' },
       seed: { type: 'string' },
       import: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }).values;

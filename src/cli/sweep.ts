@@ -12,7 +12,7 @@ import type { RunResults } from '../metrics/run-results';
 import { strategyNames } from '../strategies/registry';
 import { runContinual } from '../train/continual-run';
 import { reportCliError } from './cli-errors';
-import { runIfMain } from './is-main';
+import { RUN_OPTIONS, runIfMain } from './is-main';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
                          [--seeds 0,1,2] [--set key=value ...] [--out DIR] [--backend NAME]`;
@@ -289,14 +289,9 @@ function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     options: {
-      preset: { type: 'string' },
-      config: { type: 'string' },
+      ...RUN_OPTIONS,
       grid: { type: 'string', multiple: true },
       seeds: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }).values;

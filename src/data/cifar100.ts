@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files';
 import type { LabelledImages } from './images';
-import { type ClassOrder, splitByClass } from './split-sequence';
+import { type ClassSplitOptions, splitByClass } from './split-sequence';
 import type { Normalization, TaskSequence } from './task-sequence';
 
 export const CIFAR100_CLASSES = 100;
@@ -77,12 +77,8 @@ export async function loadCifar100(dir: string): Promise<Cifar100> {
   return { train, test, classNames: await readClassNames(join(dir, 'fine_label_names.txt')) };
 }
 
-export interface SplitCifar100Options {
-  /** 10 tasks of 10 classes or 20 of 5 are the usual settings; anything dividing 100 works. */
-  readonly tasks?: number;
-  readonly classOrder?: ClassOrder;
-  readonly classesPerTask?: readonly number[];
-}
+/** 10 tasks of 10 classes or 20 of 5 are the usual settings; anything dividing 100 works. */
+export type SplitCifar100Options = ClassSplitOptions;
 
 export async function loadSplitCifar100(
   dir: string,

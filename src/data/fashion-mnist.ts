@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readRequired, requireDirectory } from './files';
 import { parseIdx } from './idx';
 import type { LabelledImages } from './images';
-import { type ClassOrder, splitByClass } from './split-sequence';
+import { type ClassSplitOptions, splitByClass } from './split-sequence';
 import type { Normalization, TaskSequence } from './task-sequence';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the full set. */
@@ -108,11 +108,8 @@ async function resolveMaybeGz(dir: string, name: string): Promise<string> {
   throw new Error(`Missing data file: ${plain} (or ${plain}.gz)`);
 }
 
-export interface SplitFashionMnistOptions extends FashionMnistOptions {
-  /** 5 tasks of 2 classes is the usual setting. */
-  readonly tasks?: number;
-  readonly classOrder?: ClassOrder;
-}
+/** 5 tasks of 2 classes is the usual setting. */
+export interface SplitFashionMnistOptions extends FashionMnistOptions, ClassSplitOptions {}
 
 export async function loadSplitFashionMnist(
   options: SplitFashionMnistOptions = {},
@@ -123,6 +120,7 @@ export async function loadSplitFashionMnist(
     name: `split-fashion-mnist-${tasks}${options.subset && !options.dir ? '-subset' : ''}`,
     tasks,
     classOrder: options.classOrder,
+    classesPerTask: options.classesPerTask,
     classNames: FASHION_MNIST_CLASS_NAMES,
     normalization: FASHION_MNIST_NORMALIZATION,
   });

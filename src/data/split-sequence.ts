@@ -8,6 +8,14 @@ import type { Normalization, Task, TaskSequence } from './task-sequence';
  */
 export type ClassOrder = 'natural' | { readonly shuffleSeed: number };
 
+/** How a data set's loader splits it into tasks; each loader has its own default task count. */
+export interface ClassSplitOptions {
+  readonly tasks?: number;
+  readonly classOrder?: ClassOrder;
+  /** Classes in each task, summing to the class count; equal shares when omitted. */
+  readonly classesPerTask?: readonly number[];
+}
+
 export interface SplitOptions {
   readonly name: string;
   readonly tasks: number;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files';
 import type { LabelledImages } from './images';
-import { type ClassOrder, splitByClass } from './split-sequence';
+import { type ClassSplitOptions, splitByClass } from './split-sequence';
 import type { Normalization, TaskSequence } from './task-sequence';
 
 const SIDE = 64;
@@ -79,12 +79,8 @@ export async function loadTinyImageNet(
   return { train, test, wnids: listing.wnids, classNames, fromCache: false };
 }
 
-export interface SplitTinyImageNetOptions extends TinyImageNetOptions {
-  /** 25 tasks of 8 classes is the reference setting. */
-  readonly tasks?: number;
-  readonly classOrder?: ClassOrder;
-  readonly classesPerTask?: readonly number[];
-}
+/** 25 tasks of 8 classes is the reference setting. */
+export interface SplitTinyImageNetOptions extends TinyImageNetOptions, ClassSplitOptions {}
 
 export async function loadSplitTinyImageNet(
   dir: string,
