@@ -56,16 +56,26 @@ export class ProjectionState {
     norm: Normalization,
     task: number,
   ): void {
+    const buffers = new Map<string, RowBuffer>();
     const pending = new Map<string, { gram: tf.Tensor2D; rows: number }>();
-    const onLayerInput = (layer: ProjectedLayer, input: tf.Tensor) => {
-      const rows = layerInputRows(layer, input, this.options.covarianceMode);
+    const addToPending = (name: string, rows: tf.Tensor2D) => {
       const batchGram = gram(rows);
-      const prev = pending.get(layer.name);
-      pending.set(layer.name, {
+      rows.dispose();
+      const prev = pending.get(name);
+      pending.set(name, {
         gram: tf.keep(prev ? tf.add(prev.gram, batchGram) : batchGram) as tf.Tensor2D,
         rows: (prev?.rows ?? 0) + rows.shape[0],
       });
       prev?.gram.dispose();
+    };
+    const onLayerInput = (layer: ProjectedLayer, input: tf.Tensor) => {
+      let buffer = buffers.get(layer.name);
+      if (!buffer) {
+        buffer = new RowBuffer(layer.inputSize);
+        buffers.set(layer.name, buffer);
+      }
+      const full = buffer.push(layerInputRows(layer, input, this.options.covarianceMode));
+      if (full) addToPending(layer.name, full);
     };
     let sinceFlush = 0;
     for (const batch of batches(images, norm, { batchSize: this.options.batchSize })) {
@@ -79,6 +89,12 @@ export class ProjectionState {
         sinceFlush = 0;
       }
     }
+    tf.tidy(() => {
+      for (const [name, buffer] of buffers) {
+        const rest = buffer.drain();
+        if (rest) addToPending(name, rest);
+      }
+    });
     this.flush(model, pending);
   }
 
@@ -133,6 +149,36 @@ export class ProjectionState {
   dispose(): void {
     for (const p of this.projectors.values()) p.dispose();
     this.projectors.clear();
+  }
+}
+
+/**
+ * A layer's input rows held back until there are at least n of them. Deep layers give few rows
+ * per batch (4×4 positions at 4608 dimensions in ResNet-18, one image in batch-mean mode), and a
+ * Gram matrix of so few rows is a memory-bound rank-r update of an n×n matrix; stacking rows
+ * first turns the same sum into one compute-bound matMul with an inner dimension ≥ n.
+ */
+class RowBuffer {
+  private rows: tf.Tensor2D[] = [];
+  private count = 0;
+
+  constructor(private readonly n: number) {}
+
+  /** Takes ownership of `rows`; returns the stacked rows, owned by the caller, once n are buffered. */
+  push(rows: tf.Tensor2D): tf.Tensor2D | null {
+    this.rows.push(tf.keep(rows));
+    this.count += rows.shape[0];
+    return this.count >= this.n ? this.drain() : null;
+  }
+
+  /** The buffered rows stacked into one matrix (null when empty); the buffer is left empty. */
+  drain(): tf.Tensor2D | null {
+    if (this.rows.length === 0) return null;
+    const stacked = this.rows.length === 1 ? this.rows[0] : tf.concat(this.rows, 0);
+    if (this.rows.length > 1) tf.dispose(this.rows);
+    this.rows = [];
+    this.count = 0;
+    return stacked;
   }
 }
 
