@@ -24,13 +24,20 @@ import type { Normalization, TaskSequence } from '../src/data/task-sequence';
 import { eigh, type SymmetricEigen } from '../src/linalg/eigh';
 import { nullSpaceSize } from '../src/linalg/null-space-rule';
 import { buildProjector } from '../src/linalg/projector';
-import type { ContinualModel } from '../src/models/continual-model';
+import { type ContinualModel, forward } from '../src/models/continual-model';
 import { createMlp } from '../src/models/mlp';
+import type { ProjectedLayer } from '../src/models/parameter';
 import { createResNet18 } from '../src/models/resnet18';
-import { covarianceMatrix } from '../src/nullspace/covariance';
+import type { CovarianceState } from '../src/nullspace/covariance';
+import type { CovarianceMode } from '../src/nullspace/layer-inputs';
 import { ProjectedOptimizer, type UpdateTransform } from '../src/nullspace/projected-optimizer';
-import { ProjectionState } from '../src/nullspace/projection-state';
+import {
+  nullSpaceProjector,
+  type ProjectionOptions,
+  ProjectionState,
+} from '../src/nullspace/projection-state';
 import { TensorProjector } from '../src/nullspace/tensor-projector';
+import { outputSize } from '../src/ops/im2col';
 import type { Strategy, StrategyContext } from '../src/strategies/strategy';
 import { runContinual } from '../src/train/continual-run';
 import { trainTask } from '../src/train/train-task';
@@ -120,6 +127,35 @@ function halfNullProjectors(model: ContinualModel): {
   return { projectors, seconds: (performance.now() - start) / 1000 };
 }
 
+/**
+ * Floating-point work of one training step's projected layers (forward and both backward
+ * products, 6·rows·n·out each, rows = batch × output positions) against that of projecting
+ * their updates (4·n·m·out, m the stored basis width): the ratio that bounds the projection
+ * overhead when both run equally fast. BatchNorm, heads and activations are left out.
+ */
+function projectionFlopRatio(
+  model: ContinualModel,
+  shape: readonly number[],
+  batch: number,
+  projectors: Map<string, TensorProjector>,
+): number {
+  let step = 0;
+  let projection = 0;
+  tf.tidy(() => {
+    const x = tf.zeros([batch, shape[0], shape[1], shape[2]]) as tf.Tensor4D;
+    const onLayerInput = (layer: ProjectedLayer, input: tf.Tensor) => {
+      const [, h, w] = input.shape;
+      const positions = layer.geometry ? outputSize(layer.geometry, h ?? 1, w ?? 1) : [1, 1];
+      const out = layer.kernel.shape[layer.kernel.shape.length - 1];
+      step += 6 * batch * positions[0] * positions[1] * layer.inputSize * out;
+      const m = projectors.get(layer.name)?.projector.m ?? 0;
+      projection += 4 * layer.inputSize * m * out;
+    };
+    forward(model, x, 0, { training: false, onLayerInput });
+  });
+  return projection / step;
+}
+
 function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
   return new ProjectedOptimizer(
     {
@@ -205,6 +241,8 @@ interface ThroughputRow {
   overheadPercent: number;
   cpuOverheadPercent: number;
   projectorSetupSeconds: number;
+  /** Projection flops / projected layers' step flops (see projectionFlopRatio). */
+  projectionFlopRatio: number;
 }
 
 /** A model whose first (warm-up) step ran past --max-step-seconds: not timed further. */
@@ -231,6 +269,7 @@ async function throughput(
     const batch = 32;
     const images = randomImages((warmup + n) * batch, spec.shape, rng);
     const { projectors, seconds: setup } = halfNullProjectors(model);
+    const flopRatio = projectionFlopRatio(model, spec.shape, batch, projectors);
     const project: UpdateTransform = (p, s) =>
       p.projected ? projectors.get(p.projected.name)!.apply(s) : s;
     const timed = async (transform?: UpdateTransform) => {
@@ -275,6 +314,7 @@ async function throughput(
       overheadPercent: 100 * (projected.secondsPerStep / plain.secondsPerStep - 1),
       cpuOverheadPercent: 100 * (projected.cpuSecondsPerStep / plain.cpuSecondsPerStep - 1),
       projectorSetupSeconds: setup,
+      projectionFlopRatio: flopRatio,
     });
     log(`  ${key}: projected ${projected.imagesPerSecond.toFixed(2)} img/s`);
   }
@@ -294,53 +334,111 @@ interface BoundaryLayerRow {
 
 interface BoundaryRow {
   model: string;
+  /** 'full-rank' rows time the refresh alone, on synthetic full-rank covariances. */
+  mode: CovarianceMode | 'full-rank';
   images: number;
-  covarianceSeconds: number;
-  /** null when the per-layer decomposition was skipped (estimate it from the eigh table). */
+  batchSize: number;
+  covarianceSeconds: number | null;
+  /** null when the per-layer decomposition was skipped. */
   refreshSeconds: number | null;
   layers: BoundaryLayerRow[];
 }
 
+interface BoundaryCase {
+  model: string;
+  mode: CovarianceMode;
+  images: number;
+  batchSize: number;
+  decompose: boolean;
+}
+
 /** accumulate (the covariance pass) and, per layer, eigh + rule + projector build + upload. */
-async function boundary(key: string, count: number, decompose: boolean): Promise<BoundaryRow> {
-  const spec = MODELS[key];
+async function boundary(c: BoundaryCase): Promise<BoundaryRow> {
+  const spec = MODELS[c.model];
   const rng = new Rng(11);
   const model = spec.build(rng);
-  const images = randomImages(count, spec.shape, rng);
+  const images = randomImages(c.images, spec.shape, rng);
   const state = new ProjectionState({
     rule: { kind: 'relative', a: 10 },
     normalize: true,
-    covarianceMode: 'per-sample',
-    batchSize: 64,
+    covarianceMode: c.mode,
+    batchSize: c.batchSize,
   });
-  let start = performance.now();
+  const start = performance.now();
   state.accumulate(model, images, syntheticSequence(images).normalization, 0);
   const covarianceSeconds = (performance.now() - start) / 1000;
-  log(`  ${key}: covariance pass over ${count} images ${covarianceSeconds.toFixed(1)} s`);
-  const layers: BoundaryLayerRow[] = [];
-  let refreshSeconds: number | null = null;
-  if (decompose) {
-    start = performance.now();
-    for (const [layer, cov] of Object.entries(state.snapshot().covariances)) {
-      const t0 = performance.now();
-      const eigen = eigh(covarianceMatrix(cov), cov.n);
-      const t1 = performance.now();
-      const kept = nullSpaceSize(eigen.values, state.options.rule);
-      new TensorProjector(buildProjector(eigen, kept, true)).dispose();
-      const t2 = performance.now();
-      layers.push({
-        layer,
-        n: cov.n,
-        kept,
-        eighSeconds: (t1 - t0) / 1000,
-        buildSeconds: (t2 - t1) / 1000,
-      });
-    }
-    refreshSeconds = (performance.now() - start) / 1000;
-  }
+  log(
+    `  ${c.model} ${c.mode}: covariance pass over ${c.images} images ${covarianceSeconds.toFixed(1)} s`,
+  );
+  const covariances = Object.entries(state.snapshot().covariances).map(([layer, cov]) => ({
+    layer,
+    cov,
+  }));
+  const refreshed = c.decompose ? timedRefresh(covariances, state.options) : null;
   state.dispose();
   model.dispose();
-  return { model: key, images: count, covarianceSeconds, refreshSeconds, layers };
+  return { ...c, covarianceSeconds, ...(refreshed ?? { refreshSeconds: null, layers: [] }) };
+}
+
+/** nullSpaceProjector and the projector's upload for each layer, timed apart. */
+function timedRefresh(
+  covariances: { layer: string; cov: CovarianceState }[],
+  options: Pick<ProjectionOptions, 'rule' | 'normalize'>,
+): { refreshSeconds: number; layers: BoundaryLayerRow[] } {
+  const start = performance.now();
+  const layers = covariances.map(({ layer, cov }) => {
+    const t0 = performance.now();
+    const { projector } = nullSpaceProjector(cov, options);
+    const t1 = performance.now();
+    new TensorProjector(projector).dispose();
+    const t2 = performance.now();
+    return {
+      layer,
+      n: cov.n,
+      kept: projector.nullDim,
+      eighSeconds: (t1 - t0) / 1000,
+      buildSeconds: (t2 - t1) / 1000,
+    };
+  });
+  return { refreshSeconds: (performance.now() - start) / 1000, layers };
+}
+
+/**
+ * The refresh of every projected layer of a model on full-rank covariances, as after a real
+ * task (a few random images give rank-deficient ones, on which divide and conquer deflates
+ * and runs faster than it would). Each is W + n·I with W a symmetric matrix of standard normal
+ * entries, whose spectrum is symmetric about n with no clusters, and a threshold of n puts
+ * about half of it in the null space: the most back-transformation the projector can need.
+ */
+function fullRankRefresh(key: string): BoundaryRow {
+  const model = MODELS[key].build(new Rng(3));
+  const rng = new Rng(5);
+  const covariances = model.projectedLayers.map((layer) => {
+    const n = layer.inputSize;
+    const sum = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) sum[i * n + j] = sum[j * n + i] = rng.normal();
+      sum[i * n + i] = n + rng.normal();
+    }
+    return { layer: layer.name, cov: { n, sum, count: 1 } };
+  });
+  model.dispose();
+  // One threshold for all layers would not halve each; the rule is per layer, so run each alone.
+  const rows = covariances.map((entry) =>
+    timedRefresh([entry], { rule: { kind: 'absolute', threshold: entry.cov.n }, normalize: true }),
+  );
+  const layers = rows.flatMap((r) => r.layers);
+  const refreshSeconds = rows.reduce((t, r) => t + r.refreshSeconds, 0);
+  log(`  ${key}: full-rank refresh ${refreshSeconds.toFixed(1)} s`);
+  return {
+    model: key,
+    mode: 'full-rank',
+    images: 0,
+    batchSize: 0,
+    covarianceSeconds: null,
+    refreshSeconds,
+    layers,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,7 +546,6 @@ function stepsFor(options: Options, backend: string): (model: string) => number 
   return (model) => {
     if (options.steps !== null) return options.steps;
     if (model === 'mlp-784-400-400') return options.quick ? 20 : 50;
-    if (model === 'resnet18-w64') return 1;
     return backend === 'cpu' || options.quick ? 1 : 3;
   };
 }
@@ -481,14 +578,48 @@ async function child(options: Options): Promise<void> {
       options.maxStepSeconds,
     );
   } else if (part === 'boundary') {
-    // A per-sample covariance pass costs ~0.6 GFLOP per image at w20 and ~6 at w64 (the Gram
-    // matrices, more than the forward pass); at well under 1 GFLOP/s here, the paper-sized
-    // 500 / 2000 images would take hours, so these counts are scaled down and timed per image.
-    result = [
-      await boundary('mlp-784-400-400', 2000, true),
-      await boundary('resnet18-w20', options.quick ? 32 : 128, true),
-      ...(options.quick ? [] : [await boundary('resnet18-w64', 16, false)]),
+    // A per-sample covariance pass costs ~0.6 GFLOP per image at w20 and ~9 at w64 (the Gram
+    // matrices, more than the forward pass), so the image counts are scaled down and the table
+    // gives the cost per image; batch-mean (the reference code's variant) costs one image's
+    // Gram per batch.
+    const cases: BoundaryCase[] = [
+      {
+        model: 'mlp-784-400-400',
+        mode: 'per-sample',
+        images: 2000,
+        batchSize: 64,
+        decompose: true,
+      },
+      {
+        model: 'resnet18-w20',
+        mode: 'per-sample',
+        images: options.quick ? 32 : 128,
+        batchSize: 32,
+        decompose: true,
+      },
+      ...(options.quick
+        ? []
+        : ([
+            {
+              model: 'resnet18-w64',
+              mode: 'per-sample',
+              images: 16,
+              batchSize: 16,
+              decompose: false,
+            },
+            {
+              model: 'resnet18-w64',
+              mode: 'batch-mean',
+              images: 256,
+              batchSize: 32,
+              decompose: false,
+            },
+          ] as BoundaryCase[])),
     ];
+    const rows: BoundaryRow[] = [];
+    for (const c of cases) rows.push(await boundary(c));
+    if (!options.quick) rows.push(fullRankRefresh('resnet18-w64'));
+    result = rows;
   } else if (part === 'memory') {
     result = await memoryAcrossTasks(backend, options.quick ? 300 : 1000);
   }
@@ -553,7 +684,7 @@ type ThroughputEntry = { backend: BackendInfo; result: (ThroughputRow | SkippedT
 
 function throughputTable(entries: ThroughputEntry[]): string {
   const lines = [
-    `${'backend'.padEnd(8)} ${'model'.padEnd(16)} ${pad('steps', 5)} ${pad('plain img/s', 12)} ${pad('NSCL img/s', 11)} ${pad('s/step', 8)} ${pad('overhead', 9)} ${pad('cpu-s/step', 10)} ${pad('cpu ovh', 8)}`,
+    `${'backend'.padEnd(8)} ${'model'.padEnd(16)} ${pad('steps', 5)} ${pad('plain img/s', 12)} ${pad('NSCL img/s', 11)} ${pad('s/step', 8)} ${pad('overhead', 9)} ${pad('cpu-s/step', 10)} ${pad('cpu ovh', 8)} ${pad('flop ratio', 10)}`,
   ];
   for (const { backend, result } of entries) {
     for (const r of result) {
@@ -562,7 +693,7 @@ function throughputTable(entries: ThroughputEntry[]): string {
         continue;
       }
       lines.push(
-        `${backend.name.padEnd(8)} ${r.model.padEnd(16)} ${pad(r.steps, 5)} ${pad(r.plainImagesPerSecond.toFixed(1), 12)} ${pad(r.projectedImagesPerSecond.toFixed(1), 11)} ${pad(r.plainSecondsPerStep.toFixed(3), 8)} ${pad(`${r.overheadPercent.toFixed(1)}%`, 9)} ${pad(r.plainCpuSecondsPerStep.toFixed(3), 10)} ${pad(`${r.cpuOverheadPercent.toFixed(1)}%`, 8)}`,
+        `${backend.name.padEnd(8)} ${r.model.padEnd(16)} ${pad(r.steps, 5)} ${pad(r.plainImagesPerSecond.toFixed(1), 12)} ${pad(r.projectedImagesPerSecond.toFixed(1), 11)} ${pad(r.plainSecondsPerStep.toFixed(3), 8)} ${pad(`${r.overheadPercent.toFixed(1)}%`, 9)} ${pad(r.plainCpuSecondsPerStep.toFixed(3), 10)} ${pad(`${r.cpuOverheadPercent.toFixed(1)}%`, 8)} ${pad(r.projectionFlopRatio === undefined ? '—' : `${(100 * r.projectionFlopRatio).toFixed(0)}%`, 10)}`,
       );
     }
   }
@@ -571,7 +702,7 @@ function throughputTable(entries: ThroughputEntry[]): string {
 
 function boundaryTable(rows: BoundaryRow[]): string {
   const lines = [
-    `${'model'.padEnd(16)} ${pad('images', 6)} ${pad('cov s', 7)} ${pad('ms/img', 7)} ${pad('refresh s', 9)}  largest layers (n: eigh s + build s)`,
+    `${'model'.padEnd(16)} ${'covariance'.padEnd(10)} ${pad('images', 6)} ${pad('batch', 5)} ${pad('cov s', 7)} ${pad('ms/img', 7)} ${pad('refresh s', 9)}  largest layers (n: eigh s + build s)`,
   ];
   for (const r of rows) {
     const largest = [...r.layers]
@@ -580,8 +711,9 @@ function boundaryTable(rows: BoundaryRow[]): string {
       .slice(0, 3)
       .map((l) => `${l.n}: ${l.eighSeconds.toFixed(2)}+${l.buildSeconds.toFixed(2)}`)
       .join(', ');
+    const cov = r.covarianceSeconds;
     lines.push(
-      `${r.model.padEnd(16)} ${pad(r.images, 6)} ${pad(r.covarianceSeconds.toFixed(1), 7)} ${pad(((1000 * r.covarianceSeconds) / r.images).toFixed(1), 7)} ${pad(r.refreshSeconds === null ? '—' : r.refreshSeconds.toFixed(1), 9)}  ${largest || '(skipped)'}`,
+      `${r.model.padEnd(16)} ${r.mode.padEnd(10)} ${pad(r.images || '—', 6)} ${pad(r.batchSize || '—', 5)} ${pad(cov === null ? '—' : cov.toFixed(1), 7)} ${pad(cov === null ? '—' : ((1000 * cov) / r.images).toFixed(1), 7)} ${pad(r.refreshSeconds === null ? '—' : r.refreshSeconds.toFixed(1), 9)}  ${largest || '(skipped)'}`,
     );
   }
   return lines.join('\n');
@@ -664,7 +796,7 @@ async function orchestrate(options: Options): Promise<void> {
     record(
       'boundary',
       entry,
-      `b. Task boundary on ${entry.backend.name} (covariance pass per-sample; refresh = eigh + rule + projector for every layer)\n${boundaryTable(entry.result)}`,
+      `b. Task boundary on ${entry.backend.name} (covariance pass; refresh = eigh + rule + projector for every layer; full-rank = refresh alone on full-rank covariances with half-dimension null spaces)\n${boundaryTable(entry.result)}`,
     );
   }
   if (options.parts.includes('eigh')) {

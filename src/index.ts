@@ -27,13 +27,15 @@ export type { Normalization, Task, TaskSequence } from './data/task-sequence';
 export { loadSplitTinyImageNet } from './data/tinyimagenet';
 export { editLinear, SequentialEditor } from './editing/edit-linear';
 export { matmul, transpose } from './linalg/dense';
-export { eigh, type SymmetricEigen } from './linalg/eigh';
+export { eigh, eighColumns, type PartialEigen, type SymmetricEigen } from './linalg/eigh';
 export { type NullSpaceRule, nullSpaceSize } from './linalg/null-space-rule';
 export {
   applyProjector,
   buildProjector,
   denseProjector,
   type LowRankProjector,
+  projectorColumns,
+  projectorFromBasis,
 } from './linalg/projector';
 export {
   averageAccuracy,

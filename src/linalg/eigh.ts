@@ -21,16 +21,55 @@ export interface SymmetricEigen {
 
 /** Eigendecomposition of a real symmetric n×n row-major matrix (only the lower triangle need be read; input not modified). */
 export function eigh(a: Float64Array, n: number): SymmetricEigen {
+  const { values, vectors } = eighColumns(a, n, () => [0, n]);
+  return { n, values, vectors };
+}
+
+/** All eigenvalues and the eigenvectors of one contiguous range of them. */
+export interface PartialEigen {
+  readonly n: number;
+  /** All eigenvalues, ascending. */
+  readonly values: Float64Array;
+  /** The chosen columns: eigenvectors of values[from..to). */
+  readonly from: number;
+  readonly to: number;
+  /** n×(to − from) row-major; column j is the unit eigenvector of values[from + j]. */
+  readonly vectors: Float64Array;
+}
+
+/**
+ * Like `eigh`, but `choose` sees the eigenvalues first and names the range of eigenvectors
+ * wanted, and only those are back-transformed (about a third of eigh's time at n = 4 608
+ * when all are). A null-space projector needs just the smaller of its two subspaces.
+ */
+export function eighColumns(
+  a: Float64Array,
+  n: number,
+  choose: (values: Float64Array) => readonly [from: number, to: number],
+): PartialEigen {
   if (!Number.isInteger(n) || n < 0) throw new Error(`eigh: invalid size ${n}`);
   if (a.length < n * n) throw new Error(`eigh: expected ${n * n} entries, got ${a.length}`);
-  if (n === 0) return { n, values: new Float64Array(0), vectors: new Float64Array(0) };
+  if (n === 0)
+    return { n, values: new Float64Array(0), from: 0, to: 0, vectors: new Float64Array(0) };
   const work = upperFromLower(a, n);
   const { d, e, tau } = tridiagonalize(work, n);
   const { values, vectors } = tridiagonalEigen(d, e, n);
-  applyQ(work, tau, n, vectors, n);
+  const [from, to] = choose(values);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n))
+    throw new Error(`eigh: column range [${from}, ${to}) outside 0..${n}`);
+  const z = to - from === n ? vectors : columns(vectors, n, from, to);
+  applyQ(work, tau, n, z, to - from);
   // Callers get an ordinary array, not a view of shared memory.
-  const own = vectors.buffer instanceof SharedArrayBuffer ? new Float64Array(vectors) : vectors;
-  return { n, values, vectors: own };
+  const own = z.buffer instanceof SharedArrayBuffer ? new Float64Array(z) : z;
+  return { n, values, from, to, vectors: own };
+}
+
+/** Columns [from, to) of an n×n row-major matrix, as an n×(to − from) shared matrix. */
+function columns(m: Float64Array, n: number, from: number, to: number): Float64Array {
+  const width = to - from;
+  const out = sharedFloat64(n * width);
+  for (let i = 0; i < n; i++) out.set(m.subarray(i * n + from, i * n + to), i * width);
+  return out;
 }
 
 /** Copies the lower triangle of a into the upper triangle of a fresh matrix (its transpose). */

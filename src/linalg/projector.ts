@@ -19,24 +19,42 @@ export interface LowRankProjector {
   readonly scale: number;
 }
 
+/**
+ * The eigenvector columns [from, to) a projector with null-space dimension `nullDim` stores:
+ * the null space itself, or the kept range when that is smaller.
+ */
+export function projectorColumns(n: number, nullDim: number): [from: number, to: number] {
+  if (!(Number.isInteger(nullDim) && nullDim >= 0 && nullDim <= n))
+    throw new Error(`null-space dimension ${nullDim} outside 0..${n}`);
+  return nullDim <= n - nullDim ? [0, nullDim] : [nullDim, n];
+}
+
+/** The projector from the columns `projectorColumns` names (n×m row-major, orthonormal). */
+export function projectorFromBasis(
+  n: number,
+  nullDim: number,
+  basis: Float64Array,
+  normalize = true,
+): LowRankProjector {
+  const [from, to] = projectorColumns(n, nullDim);
+  const m = to - from;
+  if (basis.length !== n * m)
+    throw new Error(`projector basis: expected ${n}×${m} = ${n * m} entries, got ${basis.length}`);
+  const scale = nullDim === 0 ? 0 : normalize ? 1 / Math.sqrt(nullDim) : 1;
+  return { n, nullDim, basisSpans: from === 0 ? 'null' : 'range', basis, m, scale };
+}
+
 export function buildProjector(
   eigen: SymmetricEigen,
   nullDim: number,
   normalize = true,
 ): LowRankProjector {
   const { n } = eigen;
-  if (!(nullDim >= 0 && nullDim <= n))
-    throw new Error(`null-space dimension ${nullDim} outside 0..${n}`);
-  const spans = nullDim <= n - nullDim ? 'null' : 'range';
-  const [from, to] = spans === 'null' ? [0, nullDim] : [nullDim, n];
+  const [from, to] = projectorColumns(n, nullDim);
   const m = to - from;
   const basis = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let j = 0; j < m; j++) basis[i * m + j] = eigen.vectors[row + from + j];
-  }
-  const scale = nullDim === 0 ? 0 : normalize ? 1 / Math.sqrt(nullDim) : 1;
-  return { n, nullDim, basisSpans: spans, basis, m, scale };
+  for (let i = 0; i < n; i++) basis.set(eigen.vectors.subarray(i * n + from, i * n + to), i * m);
+  return projectorFromBasis(n, nullDim, basis, normalize);
 }
 
 /** P·G for an n×c row-major G, in float64 (the reference for the tensor version). */

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batches } from '../data/batches';
 import type { LabelledImages } from '../data/images';
 import type { Normalization } from '../data/task-sequence';
-import { eigh } from '../linalg/eigh';
+import { eighColumns } from '../linalg/eigh';
 import { type NullSpaceRule, nullSpaceSize } from '../linalg/null-space-rule';
-import { buildProjector } from '../linalg/projector';
+import { type LowRankProjector, projectorColumns, projectorFromBasis } from '../linalg/projector';
 import type { LayerProjectionRecord } from '../metrics/run-results';
 import { type ContinualModel, forward } from '../models/continual-model';
 import type { ProjectedLayer } from '../models/parameter';
@@ -119,14 +119,10 @@ export class ProjectionState {
     for (const layer of layers) {
       const state = this.covariances.get(layer.name);
       if (!state) throw new Error(`no covariance accumulated for layer ${layer.name}`);
-      const eigen = eigh(covarianceMatrix(state), state.n);
-      const kept = nullSpaceSize(eigen.values, this.options.rule);
+      const { projector, values } = nullSpaceProjector(state, this.options);
       this.projectors.get(layer.name)?.dispose();
-      this.projectors.set(
-        layer.name,
-        new TensorProjector(buildProjector(eigen, kept, this.options.normalize)),
-      );
-      records.push(projectionRecord(layer.name, eigen.values, kept));
+      this.projectors.set(layer.name, new TensorProjector(projector));
+      records.push(projectionRecord(layer.name, values, projector.nullDim));
     }
     return records;
   }
@@ -150,6 +146,26 @@ export class ProjectionState {
     for (const p of this.projectors.values()) p.dispose();
     this.projectors.clear();
   }
+}
+
+/**
+ * The null-space projector of one layer's covariance under the rule, with the covariance's
+ * spectrum (ascending). Only the stored subspace's eigenvectors are back-transformed.
+ */
+export function nullSpaceProjector(
+  covariance: CovarianceState,
+  options: Pick<ProjectionOptions, 'rule' | 'normalize'>,
+): { projector: LowRankProjector; values: Float64Array } {
+  const { n } = covariance;
+  let kept = 0;
+  const eigen = eighColumns(covarianceMatrix(covariance), n, (values) => {
+    kept = nullSpaceSize(values, options.rule);
+    return projectorColumns(n, kept);
+  });
+  return {
+    projector: projectorFromBasis(n, kept, eigen.vectors, options.normalize),
+    values: eigen.values,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matmul, matmulTN, transpose } from '../../src/linalg/dense';
-import { eigh } from '../../src/linalg/eigh';
+import { eigh, eighColumns } from '../../src/linalg/eigh';
 import { Rng } from '../../src/util/rng';
 
 function randomMatrix(rng: Rng, rows: number, cols: number): Float64Array {
@@ -205,5 +205,33 @@ describe('eigh', () => {
     checkEigh(withSpectrum(randomOrthogonal(rng, n), d, n), n);
     const tiny = randomSymmetric(rng, 50).map((x) => x * 1e-200);
     checkEigh(tiny, 50);
+  });
+});
+
+describe('eighColumns', () => {
+  it('gives all eigenvalues and exactly the chosen eigenvectors of the full decomposition', () => {
+    const rng = new Rng(23);
+    const n = 90;
+    const a = randomSymmetric(rng, n);
+    const full = eigh(a, n);
+    let seen: Float64Array | undefined;
+    const part = eighColumns(a, n, (values) => {
+      seen = values;
+      return [20, 31];
+    });
+    expect(seen).toBe(part.values);
+    expect(Array.from(part.values)).toEqual(Array.from(full.values));
+    expect([part.from, part.to, part.vectors.length]).toEqual([20, 31, n * 11]);
+    // The same vectors up to sign, column by column.
+    for (let j = 0; j < 11; j++) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += part.vectors[i * 11 + j] * full.vectors[i * n + 20 + j];
+      expect(Math.abs(dot)).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('rejects a range outside the matrix', () => {
+    const a = randomSymmetric(new Rng(2), 5);
+    expect(() => eighColumns(a, 5, () => [3, 6])).toThrow(/outside 0..5/);
   });
 });

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { matmul, transpose } from '../../src/linalg/dense';
-import { eigh } from '../../src/linalg/eigh';
+import { eigh, eighColumns } from '../../src/linalg/eigh';
 import { nullSpaceSize, validateRule } from '../../src/linalg/null-space-rule';
-import { applyProjector, buildProjector, denseProjector } from '../../src/linalg/projector';
+import {
+  applyProjector,
+  buildProjector,
+  denseProjector,
+  projectorColumns,
+  projectorFromBasis,
+} from '../../src/linalg/projector';
 import { maxAbsDiff, norm, randomNormal } from '../helpers';
 
 /** XᵀX/rows for a rows×n X whose columns live in a `rank`-dimensional subspace. */
@@ -77,5 +83,20 @@ describe('low-rank projector', () => {
     expect(norm(plain)).toBeCloseTo(Math.sqrt(k), 10);
     expect(norm(scaled)).toBeCloseTo(1, 10);
     expect(norm(denseProjector(buildProjector(eigen, 0, true)))).toBe(0);
+  });
+
+  it('from the eigenvectors eighColumns picks equals the one from the full decomposition', () => {
+    const n = 12;
+    const x = randomNormal(n * 40, 8);
+    const c = matmul(transpose(x, 40, n), x, n, 40, n);
+    for (const k of [0, 3, 6, 9, 12]) {
+      const part = eighColumns(c, n, () => projectorColumns(n, k));
+      const fromBasis = denseProjector(projectorFromBasis(n, k, part.vectors));
+      expect(maxAbsDiff(fromBasis, denseProjector(buildProjector(eigh(c, n), k)))).toBeLessThan(
+        1e-12,
+      );
+    }
+    expect(projectorColumns(n, 9)).toEqual([9, 12]);
+    expect(() => projectorFromBasis(n, 3, new Float64Array(5))).toThrow(/expected 12×3/);
   });
 });
