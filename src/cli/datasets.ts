@@ -19,7 +19,7 @@ import {
 } from '../data/dataset-sources';
 import { downloadFile, type ProgressCallback, stderrProgress, verifyFile } from '../data/download';
 import { extractArchive, isExtracted } from '../data/extract-archive';
-import { isMain } from './is-main';
+import { isMain } from './entry-point';
 
 const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
 

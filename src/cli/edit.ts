@@ -24,7 +24,7 @@ import { runContinual } from '../train/continual-run';
 import { evaluate } from '../train/evaluate';
 import { Rng } from '../util/rng';
 import { reportCliError, UsageError } from './cli-errors';
-import { runIfMain } from './is-main';
+import { runIfMain } from './entry-point';
 
 const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=value ...] [--edits N] [--task T]
                         [--seed S] [--backend gpu|node|wasm|cpu] [--out DIR]

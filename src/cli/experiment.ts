@@ -7,7 +7,8 @@ import { loadPreset, presetNames } from '../config/presets';
 import { loadSequence } from '../data/load-sequence';
 import { runContinual } from '../train/continual-run';
 import { reportCliError } from './cli-errors';
-import { RUN_OPTIONS, runIfMain } from './is-main';
+import { runIfMain } from './entry-point';
+import { RUN_OPTIONS } from './run-options';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
                               [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]

@@ -12,7 +12,8 @@ import type { RunResults } from '../metrics/run-results';
 import { strategyNames } from '../strategies/registry';
 import { runContinual } from '../train/continual-run';
 import { reportCliError } from './cli-errors';
-import { RUN_OPTIONS, runIfMain } from './is-main';
+import { runIfMain } from './entry-point';
+import { RUN_OPTIONS } from './run-options';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
                          [--seeds 0,1,2] [--set key=value ...] [--out DIR] [--backend NAME]`;
