@@ -28,7 +28,12 @@ export function createAdamNscl(config: ExperimentConfig): Strategy {
     rule: nullSpaceRule(config.nscl),
     normalize: config.nscl.normalize,
     covarianceMode: config.nscl.covarianceMode,
-    batchSize: config.train.evalBatchSize,
+    // Batch-mean averages each training batch, as the reference does with its train loader;
+    // per-sample rows do not depend on the batch, so the larger evaluation batch only saves time.
+    batchSize:
+      config.nscl.covarianceMode === 'batch-mean'
+        ? config.train.batchSize
+        : config.train.evalBatchSize,
   });
   const bnFisher = new DiagonalFisherPenalty(config.nscl.bnEwc, (p) => p.group === 'bn');
   return {

@@ -7,11 +7,13 @@ import type { TaskSequence } from '../../src/data/task-sequence';
 import type { ContinualModel } from '../../src/models/continual-model';
 import { createModel } from '../../src/models/create-model';
 import type { ProjectedLayer } from '../../src/models/parameter';
+import type { ProjectionSnapshot } from '../../src/nullspace/projection-state';
 import { createStrategy } from '../../src/strategies/registry';
 import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
 import { learnTask } from '../../src/train/train-task';
 import { Rng } from '../../src/util/rng';
 import { norm } from '../helpers';
+import { syntheticConfig, syntheticModel, syntheticSequence, trainTasks } from './synthetic';
 
 const overrides = {
   data: { tasks: 5, trainLimit: 400, testLimit: 100 },
@@ -102,4 +104,26 @@ describe('Adam-NSCL', () => {
     expect(nscl.dots.length).toBeGreaterThan(0);
     expect(Math.min(...nscl.dots)).toBeGreaterThanOrEqual(0);
   });
+
+  it.each([
+    ['per-sample', 256],
+    ['batch-mean', 256 / 32],
+  ] as const)(
+    '%s covariance: %d rows per layer from a 256-image task (train batch 32)',
+    async (mode, rows) => {
+      const sequence = syntheticSequence(2);
+      const config = syntheticConfig('adam-nscl', {
+        nscl: { covarianceMode: mode },
+        train: { epochs: 1, batchSize: 32, evalBatchSize: 128 },
+      });
+      const model = syntheticModel(config, sequence);
+      const strategy = createStrategy(config);
+      await trainTasks(strategy, model, sequence, config, [0]);
+      const { projection } = strategy.snapshot?.() as { projection: ProjectionSnapshot };
+      for (const layer of model.projectedLayers)
+        expect(projection.covariances[layer.name].count, layer.name).toBe(rows);
+      strategy.dispose?.();
+      model.dispose();
+    },
+  );
 });
