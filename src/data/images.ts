@@ -1,3 +1,4 @@
+import type { Rng } from '../util/rng';
 /**
  * A labelled image set held as raw bytes: uint8 pixels in NHWC order, one int32 label per
  * image. Bytes keep a 50 000-image CIFAR split at 150 MB instead of 600 MB of float32;
@@ -34,4 +35,16 @@ export function selectImages(
     labels[i] = mapLabel(set.labels[src]);
   }
   return { pixels, labels, height: set.height, width: set.width, channels: set.channels };
+}
+
+/**
+ * At most `limit` images drawn without replacement (kept in their original order), or the set
+ * itself when it is no larger.
+ */
+export function randomSubset(set: LabelledImages, limit: number, rng: Rng): LabelledImages {
+  if (imageCount(set) <= limit) return set;
+  const keep = Array.from(rng.permutation(imageCount(set)).subarray(0, limit)).sort(
+    (a, b) => a - b,
+  );
+  return selectImages(set, keep);
 }

@@ -2,7 +2,7 @@ import type { ExperimentConfig } from '../config/schema';
 import { Rng } from '../util/rng';
 import { loadSplitCifar100 } from './cifar100';
 import { loadSplitFashionMnist } from './fashion-mnist';
-import { imageCount, type LabelledImages, selectImages } from './images';
+import { type LabelledImages, randomSubset } from './images';
 import { permutedSequence, rotatedSequence } from './sequence-transforms';
 import type { ClassOrder } from './split-sequence';
 import type { Task, TaskSequence } from './task-sequence';
@@ -59,13 +59,8 @@ function limitSequence(
 ): TaskSequence {
   if (trainLimit === null && testLimit === null) return seq;
   const rng = new Rng(seed ^ 0x5eed);
-  const cut = (set: LabelledImages, limit: number | null) => {
-    if (limit === null || imageCount(set) <= limit) return set;
-    const keep = Array.from(rng.permutation(imageCount(set)).subarray(0, limit)).sort(
-      (a, b) => a - b,
-    );
-    return selectImages(set, keep);
-  };
+  const cut = (set: LabelledImages, limit: number | null) =>
+    limit === null ? set : randomSubset(set, limit, rng);
   const tasks: Task[] = seq.tasks.map((t) => ({
     ...t,
     train: cut(t.train, trainLimit),

@@ -1,7 +1,9 @@
 import type { ExperimentConfig } from '../config/schema';
+import { type LabelledImages, randomSubset } from '../data/images';
 import type { NullSpaceRule } from '../linalg/null-space-rule';
 import { validateRule } from '../linalg/null-space-rule';
 import { type ProjectionSnapshot, ProjectionState } from '../nullspace/projection-state';
+import { Rng } from '../util/rng';
 import { DiagonalFisherPenalty } from './fisher-penalty';
 import type { Strategy } from './strategy';
 
@@ -35,6 +37,12 @@ export function createAdamNscl(config: ExperimentConfig): Strategy {
         ? config.train.batchSize
         : config.train.evalBatchSize,
   });
+  const limit = config.nscl.covarianceImages;
+  // A fresh generator per task from the seed, so a resumed run draws the same images.
+  const covarianceImages = (train: LabelledImages, task: number) =>
+    limit === null
+      ? train
+      : randomSubset(train, limit, new Rng(config.seed ^ Math.imul(task + 1, 0x9e3779b1)));
   const bnFisher = new DiagonalFisherPenalty(config.nscl.bnEwc, (p) => p.group === 'bn');
   return {
     name: 'adam-nscl',
@@ -44,7 +52,12 @@ export function createAdamNscl(config: ExperimentConfig): Strategy {
     afterTask(ctx) {
       const { model, sequence } = ctx;
       const task = sequence.tasks[ctx.task];
-      projection.accumulate(model, task.train, sequence.normalization, ctx.task);
+      projection.accumulate(
+        model,
+        covarianceImages(task.train, ctx.task),
+        sequence.normalization,
+        ctx.task,
+      );
       if (config.nscl.bnEwc > 0 && model.parameters.some((p) => p.group === 'bn')) {
         bnFisher.consolidate(
           model,

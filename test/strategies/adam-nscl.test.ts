@@ -106,14 +106,16 @@ describe('Adam-NSCL', () => {
   });
 
   it.each([
-    ['per-sample', 256],
-    ['batch-mean', 256 / 32],
+    ['per-sample', null, 256],
+    ['batch-mean', null, 256 / 32],
+    ['per-sample', 100, 100],
+    ['batch-mean', 100, Math.ceil(100 / 32)],
   ] as const)(
-    '%s covariance: %d rows per layer from a 256-image task (train batch 32)',
-    async (mode, rows) => {
+    '%s covariance from at most %s images: %d rows per layer from a 256-image task (batch 32)',
+    async (mode, cap, rows) => {
       const sequence = syntheticSequence(2);
       const config = syntheticConfig('adam-nscl', {
-        nscl: { covarianceMode: mode },
+        nscl: { covarianceMode: mode, covarianceImages: cap },
         train: { epochs: 1, batchSize: 32, evalBatchSize: 128 },
       });
       const model = syntheticModel(config, sequence);
