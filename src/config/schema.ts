@@ -66,11 +66,11 @@ const nscl = z.strictObject({
   normalize: z.boolean().default(true),
   covarianceMode: z.enum(['per-sample', 'batch-mean']).default('per-sample'),
   /**
-   * Images per task the covariance is accumulated from, drawn at random (seeded by the run's
-   * seed and the task); null uses the whole training split, as the paper does. A cap bounds the
-   * task boundary's covariance pass on slow backends.
+   * Images per task that the task boundary reads (covariance pass and BatchNorm Fisher), drawn
+   * at random (seeded by the run's seed and the task); null reads the whole training split, as
+   * the paper does. A cap bounds the boundary's cost on slow backends.
    */
-  covarianceImages: z.number().int().positive().nullable().default(null),
+  boundaryImages: z.number().int().positive().nullable().default(null),
   /** EWC coefficient on BatchNorm parameters (reference: 100); 0 turns it off. */
   bnEwc: z.number().min(0).default(100),
 });

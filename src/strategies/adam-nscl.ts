@@ -37,9 +37,9 @@ export function createAdamNscl(config: ExperimentConfig): Strategy {
         ? config.train.batchSize
         : config.train.evalBatchSize,
   });
-  const limit = config.nscl.covarianceImages;
+  const limit = config.nscl.boundaryImages;
   // A fresh generator per task from the seed, so a resumed run draws the same images.
-  const covarianceImages = (train: LabelledImages, task: number) =>
+  const boundaryImages = (train: LabelledImages, task: number) =>
     limit === null
       ? train
       : randomSubset(train, limit, new Rng(config.seed ^ Math.imul(task + 1, 0x9e3779b1)));
@@ -51,17 +51,12 @@ export function createAdamNscl(config: ExperimentConfig): Strategy {
       param.projected ? projection.project(param.projected, step) : step,
     afterTask(ctx) {
       const { model, sequence } = ctx;
-      const task = sequence.tasks[ctx.task];
-      projection.accumulate(
-        model,
-        covarianceImages(task.train, ctx.task),
-        sequence.normalization,
-        ctx.task,
-      );
+      const images = boundaryImages(sequence.tasks[ctx.task].train, ctx.task);
+      projection.accumulate(model, images, sequence.normalization, ctx.task);
       if (config.nscl.bnEwc > 0 && model.parameters.some((p) => p.group === 'bn')) {
         bnFisher.consolidate(
           model,
-          task.train,
+          images,
           ctx.task,
           sequence.normalization,
           config.train.batchSize,

@@ -115,7 +115,7 @@ describe('Adam-NSCL', () => {
     async (mode, cap, rows) => {
       const sequence = syntheticSequence(2);
       const config = syntheticConfig('adam-nscl', {
-        nscl: { covarianceMode: mode, covarianceImages: cap },
+        nscl: { covarianceMode: mode, boundaryImages: cap },
         train: { epochs: 1, batchSize: 32, evalBatchSize: 128 },
       });
       const model = syntheticModel(config, sequence);
