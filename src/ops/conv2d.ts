@@ -1,33 +1,67 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Registers tfjs' gradients, one of which is replaced below.
+import '@tensorflow/tfjs';
 import { convPadding } from '../models/layers';
 import type { PatchGeometry } from '../models/parameter';
 import { paddingAmounts } from './im2col';
 
-/**
- * 2-D convolution whose gradients work, and are fast, on every backend. The wasm backend has no
- * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput, so there both gradients are
- * written as forward convolutions, which XNNPACK runs fast; backends with the kernels keep
- * tfjs' own gradient.
- */
+/** 2-D convolution (NHWC) with the patch geometry of a projected layer; its gradient is below. */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, geometry: PatchGeometry): tf.Tensor4D {
-  const strides = geometry.strides as [number, number];
-  const pad = convPadding(geometry.padding);
-  if (tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) {
-    return tf.conv2d(x, kernel, strides, pad);
-  }
-  const op = tf.customGrad(((input: tf.Tensor, filter: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([input, filter]);
+  return tf.conv2d(x, kernel, geometry.strides as [number, number], convPadding(geometry.padding));
+}
+
+/**
+ * The Conv2D gradient, registered over tfjs' own for every tf.conv2d. The wasm backend has no
+ * Conv2DBackpropFilter kernel and a slow Conv2DBackpropInput, so there both gradients are
+ * written as forward convolutions, which XNNPACK runs fast. Each is built only when asked for:
+ * a pass that needs just the input gradient (a Fisher over BatchNorm parameters) skips the
+ * kernel's. Backends with the kernels, and convolutions this does not cover (dilated, NCHW,
+ * uneven explicit padding), keep tfjs' gradient.
+ */
+const tfjsConv2dGradient = tf.getGradient('Conv2D');
+tf.registerGradient({
+  ...tfjsConv2dGradient,
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const geometry = patchGeometry(filter, attrs as unknown as Conv2DAttrs);
+    if (geometry === null || tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) {
+      return tfjsConv2dGradient.gradFunc(dy, saved, attrs);
+    }
+    const g = dy as tf.Tensor4D;
     return {
-      value: tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, strides, pad),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, w] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const g = dy as tf.Tensor4D;
-        return [inputGradient(g, w, xs.shape, geometry), kernelGradient(xs, g, geometry)];
-      },
+      x: () => inputGradient(g, filter, x.shape, geometry),
+      filter: () => kernelGradient(x, g, geometry),
     };
-    // customGrad's typing cannot express a (tensor, tensor, save) signature.
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x, kernel) as tf.Tensor4D;
+  },
+});
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | number[][];
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: number | [number, number];
+  dimRoundingMode?: string;
+}
+
+/** The geometry of a Conv2D call, or null when it is one the gradient above does not cover. */
+function patchGeometry(filter: tf.Tensor4D, attrs: Conv2DAttrs): PatchGeometry | null {
+  const pair = (v: number | [number, number]): [number, number] =>
+    typeof v === 'number' ? [v, v] : v;
+  const [dh, dw] = pair(attrs.dilations);
+  if (attrs.dataFormat !== 'NHWC' || dh !== 1 || dw !== 1 || attrs.dimRoundingMode) return null;
+  let padding: PatchGeometry['padding'];
+  if (Array.isArray(attrs.pad)) {
+    const [, [t, b], [l, r]] = attrs.pad;
+    if (!(t === b && b === l && l === r)) return null;
+    padding = t;
+  } else {
+    padding = attrs.pad;
+  }
+  return {
+    kernelSize: [filter.shape[0], filter.shape[1]],
+    strides: pair(attrs.strides),
+    padding,
+  };
 }
 
 /**

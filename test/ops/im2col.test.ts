@@ -71,4 +71,19 @@ describe('im2col', () => {
     expect(maxAbsDiff(custom[0], native[0])).toBeLessThan(1e-4 * scale);
     expect(maxAbsDiff(custom[1], native[1])).toBeLessThan(1e-4 * scale);
   });
+
+  it('on wasm, a gradient for the input alone runs no kernel-gradient convolution', async () => {
+    await selectBackend('wasm');
+    const g = cases[0][1];
+    const x = tf.tensor4d(Float32Array.from(randomNormal(2 * 6 * 6 * 3, 5)), [2, 6, 6, 3]);
+    const k = tf.tensor4d(Float32Array.from(randomNormal(3 * 3 * 3 * 4, 6)), [3, 3, 3, 4]);
+    const convs = async (f: () => tf.Tensor[]) =>
+      (await tf.profile(f)).kernels.filter((kernel) => kernel.name === 'Conv2D').length;
+    const loss = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, g));
+    // Forward, input gradient and kernel gradient are one forward convolution each.
+    expect(await convs(() => tf.grads(loss)([x, k]))).toBe(3);
+    expect(await convs(() => [tf.grad((a: tf.Tensor) => loss(a, k))(x)])).toBe(2);
+    await selectBackend('cpu');
+  });
 });
