@@ -38,6 +38,7 @@ import {
 } from '../src/nullspace/projection-state';
 import { TensorProjector } from '../src/nullspace/tensor-projector';
 import { outputSize } from '../src/ops/im2col';
+import { createStrategy } from '../src/strategies/registry';
 import type { Strategy, StrategyContext } from '../src/strategies/strategy';
 import { runContinual } from '../src/train/continual-run';
 import { trainTask } from '../src/train/train-task';
@@ -243,6 +244,8 @@ interface ThroughputRow {
   projectorSetupSeconds: number;
   /** Projection flops / projected layers' step flops (see projectionFlopRatio). */
   projectionFlopRatio: number;
+  /** Wall time inside the projection calls per step (synchronous backends only). */
+  projectionSecondsPerStep: number;
 }
 
 /** A model whose first (warm-up) step ran past --max-step-seconds: not timed further. */
@@ -270,8 +273,17 @@ async function throughput(
     const images = randomImages((warmup + n) * batch, spec.shape, rng);
     const { projectors, seconds: setup } = halfNullProjectors(model);
     const flopRatio = projectionFlopRatio(model, spec.shape, batch, projectors);
-    const project: UpdateTransform = (p, s) =>
-      p.projected ? projectors.get(p.projected.name)!.apply(s) : s;
+    // wasm and cpu run kernels as they are called, so the wall time around the calls is the
+    // projection's own cost, free of the step-to-step noise of the difference of two timings.
+    let projectionSeconds = 0;
+    let projectedSteps = 0;
+    const project: UpdateTransform = (p, s) => {
+      if (!p.projected) return s;
+      const start = performance.now();
+      const out = projectors.get(p.projected.name)!.apply(s);
+      projectionSeconds += (performance.now() - start) / 1000;
+      return out;
+    };
     const timed = async (transform?: UpdateTransform) => {
       const optimizer = adamConfig(transform);
       try {
@@ -286,6 +298,7 @@ async function throughput(
       plain = await timed();
       log(`  ${key}: plain ${plain.imagesPerSecond.toFixed(2)} img/s`);
       projected = await timed(project);
+      projectedSteps = warmup + projected.steps;
     } catch (err) {
       if (!(err instanceof TooSlow)) throw err;
       log(`  ${key}: skipped, ${err.message}`);
@@ -315,6 +328,7 @@ async function throughput(
       cpuOverheadPercent: 100 * (projected.cpuSecondsPerStep / plain.cpuSecondsPerStep - 1),
       projectorSetupSeconds: setup,
       projectionFlopRatio: flopRatio,
+      projectionSecondsPerStep: projectionSeconds / projectedSteps,
     });
     log(`  ${key}: projected ${projected.imagesPerSecond.toFixed(2)} img/s`);
   }
@@ -439,6 +453,44 @@ function fullRankRefresh(key: string): BoundaryRow {
     refreshSeconds,
     layers,
   };
+}
+
+interface WholeBoundaryRow {
+  model: string;
+  mode: CovarianceMode;
+  /** Images in the task's training split. */
+  trainImages: number;
+  /** nscl.boundaryImages: how many of them the boundary reads. */
+  boundaryImages: number | null;
+  batchSize: number;
+  seconds: number;
+}
+
+/**
+ * Adam-NSCL's whole task boundary as the run loop calls it, afterTask: covariance pass,
+ * BatchNorm Fisher pass and every layer's eigendecomposition and projector.
+ */
+async function wholeBoundary(row: Omit<WholeBoundaryRow, 'seconds'>): Promise<WholeBoundaryRow> {
+  const spec = MODELS[row.model];
+  const rng = new Rng(13);
+  const model = spec.build(rng);
+  const sequence = syntheticSequence(randomImages(row.trainImages, spec.shape, rng));
+  const config = parseConfig(
+    {
+      strategy: 'adam-nscl',
+      train: { batchSize: row.batchSize },
+      nscl: { covarianceMode: row.mode, boundaryImages: row.boundaryImages },
+    },
+    'bench',
+  );
+  const strategy = createStrategy(config);
+  const start = performance.now();
+  await strategy.afterTask?.({ model, sequence, task: 0, config, rng });
+  const seconds = (performance.now() - start) / 1000;
+  log(`  ${row.model}: whole adam-nscl boundary ${seconds.toFixed(1)} s`);
+  strategy.dispose?.();
+  model.dispose();
+  return { ...row, seconds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,16 +662,29 @@ async function child(options: Options): Promise<void> {
             {
               model: 'resnet18-w64',
               mode: 'batch-mean',
-              images: 256,
+              // The covariance part of the whole boundary below (nscl.boundaryImages = 1000).
+              images: 1000,
               batchSize: 32,
-              decompose: false,
+              decompose: true,
             },
           ] as BoundaryCase[])),
     ];
     const rows: BoundaryRow[] = [];
     for (const c of cases) rows.push(await boundary(c));
     if (!options.quick) rows.push(fullRankRefresh('resnet18-w64'));
-    result = rows;
+    // A 10-split CIFAR-100 task (5 000 images, batch 32) with the boundary capped.
+    const whole = options.quick
+      ? []
+      : [
+          await wholeBoundary({
+            model: 'resnet18-w64',
+            mode: 'batch-mean',
+            trainImages: 5000,
+            boundaryImages: 1000,
+            batchSize: 32,
+          }),
+        ];
+    result = { rows, whole };
   } else if (part === 'memory') {
     result = await memoryAcrossTasks(backend, options.quick ? 300 : 1000);
   }
@@ -684,7 +749,7 @@ type ThroughputEntry = { backend: BackendInfo; result: (ThroughputRow | SkippedT
 
 function throughputTable(entries: ThroughputEntry[]): string {
   const lines = [
-    `${'backend'.padEnd(8)} ${'model'.padEnd(16)} ${pad('steps', 5)} ${pad('plain img/s', 12)} ${pad('NSCL img/s', 11)} ${pad('s/step', 8)} ${pad('overhead', 9)} ${pad('cpu-s/step', 10)} ${pad('cpu ovh', 8)} ${pad('flop ratio', 10)}`,
+    `${'backend'.padEnd(8)} ${'model'.padEnd(16)} ${pad('steps', 5)} ${pad('plain img/s', 12)} ${pad('NSCL img/s', 11)} ${pad('s/step', 8)} ${pad('overhead', 9)} ${pad('cpu-s/step', 10)} ${pad('cpu ovh', 8)} ${pad('flop ratio', 10)} ${pad('proj s/step', 11)}`,
   ];
   for (const { backend, result } of entries) {
     for (const r of result) {
@@ -693,7 +758,7 @@ function throughputTable(entries: ThroughputEntry[]): string {
         continue;
       }
       lines.push(
-        `${backend.name.padEnd(8)} ${r.model.padEnd(16)} ${pad(r.steps, 5)} ${pad(r.plainImagesPerSecond.toFixed(1), 12)} ${pad(r.projectedImagesPerSecond.toFixed(1), 11)} ${pad(r.plainSecondsPerStep.toFixed(3), 8)} ${pad(`${r.overheadPercent.toFixed(1)}%`, 9)} ${pad(r.plainCpuSecondsPerStep.toFixed(3), 10)} ${pad(`${r.cpuOverheadPercent.toFixed(1)}%`, 8)} ${pad(r.projectionFlopRatio === undefined ? '—' : `${(100 * r.projectionFlopRatio).toFixed(0)}%`, 10)}`,
+        `${backend.name.padEnd(8)} ${r.model.padEnd(16)} ${pad(r.steps, 5)} ${pad(r.plainImagesPerSecond.toFixed(1), 12)} ${pad(r.projectedImagesPerSecond.toFixed(1), 11)} ${pad(r.plainSecondsPerStep.toFixed(3), 8)} ${pad(`${r.overheadPercent.toFixed(1)}%`, 9)} ${pad(r.plainCpuSecondsPerStep.toFixed(3), 10)} ${pad(`${r.cpuOverheadPercent.toFixed(1)}%`, 8)} ${pad(r.projectionFlopRatio === undefined ? '—' : `${(100 * r.projectionFlopRatio).toFixed(0)}%`, 10)} ${pad(r.projectionSecondsPerStep === undefined ? '—' : r.projectionSecondsPerStep.toFixed(3), 11)}`,
       );
     }
   }
@@ -717,6 +782,16 @@ function boundaryTable(rows: BoundaryRow[]): string {
     );
   }
   return lines.join('\n');
+}
+
+function wholeBoundaryTable(rows: WholeBoundaryRow[]): string {
+  return [
+    `${'model'.padEnd(16)} ${'covariance'.padEnd(10)} ${pad('task images', 11)} ${pad('read', 5)} ${pad('batch', 5)} ${pad('seconds', 8)}`,
+    ...rows.map(
+      (r) =>
+        `${r.model.padEnd(16)} ${r.mode.padEnd(10)} ${pad(r.trainImages, 11)} ${pad(r.boundaryImages ?? 'all', 5)} ${pad(r.batchSize, 5)} ${pad(r.seconds.toFixed(1), 8)}`,
+    ),
+  ].join('\n');
 }
 
 function eighTable(rows: EighBenchRow[]): string {
@@ -791,12 +866,12 @@ async function orchestrate(options: Options): Promise<void> {
   if (options.parts.includes('boundary')) {
     const entry = runChild('boundary', options.backends[0], options) as {
       backend: BackendInfo;
-      result: BoundaryRow[];
+      result: { rows: BoundaryRow[]; whole: WholeBoundaryRow[] };
     };
     record(
       'boundary',
       entry,
-      `b. Task boundary on ${entry.backend.name} (covariance pass; refresh = eigh + rule + projector for every layer; full-rank = refresh alone on full-rank covariances with half-dimension null spaces)\n${boundaryTable(entry.result)}`,
+      `b. Task boundary on ${entry.backend.name} (covariance pass; refresh = eigh + rule + projector for every layer; full-rank = refresh alone on full-rank covariances with half-dimension null spaces)\n${boundaryTable(entry.result.rows)}\n\nWhole Adam-NSCL boundary (afterTask: covariance, BatchNorm Fisher, refresh)\n${wholeBoundaryTable(entry.result.whole)}`,
     );
   }
   if (options.parts.includes('eigh')) {
