@@ -121,7 +121,7 @@ describe('Adam-NSCL', () => {
       const model = syntheticModel(config, sequence);
       const strategy = createStrategy(config);
       await trainTasks(strategy, model, sequence, config, [0]);
-      const { projection } = strategy.snapshot?.() as { projection: ProjectionSnapshot };
+      const { projection } = strategy.snapshot!() as { projection: ProjectionSnapshot };
       for (const layer of model.projectedLayers)
         expect(projection.covariances[layer.name].count, layer.name).toBe(rows);
       strategy.dispose?.();
