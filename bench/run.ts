@@ -3,8 +3,9 @@
  *   npm run bench -- [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
  *                    [--part throughput,boundary,memory,eigh]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
- *    projection; b. task-boundary cost (covariance pass, eigh per layer size, projector build);
- * c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
+ *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
+ *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
+ *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
  * bench/results.json. Each tfjs part runs in its own child process: one process per backend keeps
  * the measurement free of the other backend's kernels and memory.
  */
