@@ -500,6 +500,8 @@ async function wholeBoundary(row: Omit<WholeBoundaryRow, 'seconds'>): Promise<Wh
 interface MemoryRow {
   task: number;
   rssMiB: number;
+  /** The process's peak resident set so far. */
+  peakRssMiB: number;
   tfBytes: number;
   tfTensors: number;
 }
@@ -540,6 +542,7 @@ function snapshotMemory(task: number): MemoryRow {
   return {
     task,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    peakRssMiB: process.resourceUsage().maxRSS / 2 ** 10,
     tfBytes: m.numBytes,
     tfTensors: m.numTensors,
   };
@@ -808,10 +811,10 @@ function eighTable(rows: EighBenchRow[]): string {
 function memoryTable(rows: MemoryRow[]): string {
   const label = (t: number) => (t === 0 ? 'start' : t < 0 ? 'after run' : `task ${t}`);
   return [
-    `${'point'.padEnd(10)} ${pad('RSS MiB', 8)} ${pad('tf MiB', 7)} ${pad('tensors', 8)}`,
+    `${'point'.padEnd(10)} ${pad('RSS MiB', 8)} ${pad('peak MiB', 8)} ${pad('tf MiB', 7)} ${pad('tensors', 8)}`,
     ...rows.map(
       (r) =>
-        `${label(r.task).padEnd(10)} ${pad(r.rssMiB.toFixed(0), 8)} ${pad((r.tfBytes / 2 ** 20).toFixed(2), 7)} ${pad(r.tfTensors, 8)}`,
+        `${label(r.task).padEnd(10)} ${pad(r.rssMiB.toFixed(0), 8)} ${pad(r.peakRssMiB?.toFixed(0) ?? '—', 8)} ${pad((r.tfBytes / 2 ** 20).toFixed(2), 7)} ${pad(r.tfTensors, 8)}`,
     ),
   ].join('\n');
 }
@@ -849,15 +852,18 @@ async function orchestrate(options: Options): Promise<void> {
     writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
     tables.push(table);
   };
+  /**
+   * A part run on each requested backend; backends not rerun keep their earlier entries (see
+   * `measured` for when each part was taken).
+   */
+  const perBackend = <E extends { backend: BackendInfo }>(part: 'throughput' | 'memory'): E[] => {
+    const fresh = options.backends.map((b) => runChild(part, b, options) as unknown as E);
+    const previous = Array.isArray(results[part]) ? (results[part] as E[]) : [];
+    const kept = previous.filter((e) => !fresh.some((f) => f.backend.name === e.backend.name));
+    return [...fresh, ...kept];
+  };
   if (options.parts.includes('throughput')) {
-    const fresh = options.backends.map(
-      (b) => runChild('throughput', b, options) as ThroughputEntry,
-    );
-    // Backends not rerun keep their earlier rows (see `measured` for when each was taken).
-    const kept = ((results.throughput ?? []) as ThroughputEntry[]).filter(
-      (e) => !fresh.some((f) => f.backend.name === e.backend.name),
-    );
-    const entries = [...fresh, ...kept];
+    const entries = perBackend<ThroughputEntry>('throughput');
     record(
       'throughput',
       entries,
@@ -886,14 +892,13 @@ async function orchestrate(options: Options): Promise<void> {
     );
   }
   if (options.parts.includes('memory')) {
-    const entry = runChild('memory', options.backends[0], options) as {
-      backend: BackendInfo;
-      result: MemoryRow[];
-    };
+    const entries = perBackend<{ backend: BackendInfo; result: MemoryRow[] }>('memory');
     record(
       'memory',
-      entry,
-      `c. Memory, default preset (MLP 784-400-400), 3 tasks of adam-nscl on ${entry.backend.name}\n${memoryTable(entry.result)}`,
+      entries,
+      `c. Memory, default preset (MLP 784-400-400), 3 tasks of adam-nscl\n${entries
+        .map((e) => `${e.backend.name}\n${memoryTable(e.result)}`)
+        .join('\n')}`,
     );
   }
   const m = results.machine as ReturnType<typeof machine>;
