@@ -60,11 +60,12 @@ export class ProjectionState {
     const pending = new Map<string, { gram: tf.Tensor2D; rows: number }>();
     const addToPending = (name: string, rows: tf.Tensor2D) => {
       const batchGram = gram(rows);
+      const count = rows.shape[0];
       rows.dispose();
       const prev = pending.get(name);
       pending.set(name, {
         gram: tf.keep(prev ? tf.add(prev.gram, batchGram) : batchGram) as tf.Tensor2D,
-        rows: (prev?.rows ?? 0) + rows.shape[0],
+        rows: (prev?.rows ?? 0) + count,
       });
       prev?.gram.dispose();
     };
