@@ -1,6 +1,7 @@
 /** Append-only JSON-lines log: one self-describing object per line, readable while the run is live. */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import type { EpochRecord } from '../metrics/run-results';
+import { AppendOnlyFile } from './append-only-file';
 
 export type JsonlRecordType = 'epoch' | 'eval' | 'task' | (string & {});
 
@@ -13,29 +14,22 @@ export interface JsonlRecord {
 export type EpochLine = { readonly type: 'epoch' } & EpochRecord;
 
 export class JsonlWriter {
-  private fd: number | null;
+  private readonly file: AppendOnlyFile;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a');
+    this.file = new AppendOnlyFile(path, openSync(path, 'a'));
   }
 
   write(record: JsonlRecord): void {
-    if (this.fd === null) throw new Error(`JsonlWriter for ${this.path} is closed`);
-    const line = Buffer.from(`${toJsonLine(record)}\n`, 'utf8');
-    // A single write per line keeps a crash from interleaving half lines into the next run's appends.
-    let off = 0;
-    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
+    this.file.append(Buffer.from(`${toJsonLine(record)}\n`, 'utf8'));
   }
 
   flush(): void {
-    if (this.fd !== null) fsyncSync(this.fd);
+    this.file.flush();
   }
 
   close(): void {
-    if (this.fd === null) return;
-    const fd = this.fd;
-    this.fd = null;
-    closeSync(fd);
+    this.file.close();
   }
 }
 

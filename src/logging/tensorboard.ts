@@ -3,9 +3,10 @@
  * tensorflow/core/framework/summary.proto) framed as TFRecords
  * (tensorflow/core/lib/io/record_writer.cc).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { AppendOnlyFile } from './append-only-file';
 import { maskedCrc32c } from './crc32c';
 import {
   decodeFields,
@@ -79,17 +80,19 @@ export function frameRecord(data: Uint8Array): Uint8Array {
 
 /** Appends scalar events to `events.out.tfevents.<unix seconds>.<hostname>` in `dir`. */
 export class TensorBoardWriter {
-  readonly path: string;
-  private fd: number | null;
+  private readonly file: AppendOnlyFile;
   private readonly now: () => number;
 
   constructor(dir: string, options: TensorBoardWriterOptions = {}) {
     this.now = options.now ?? Date.now;
     const base = `events.out.tfevents.${Math.floor(this.now() / 1000)}.${options.hostname ?? hostname()}`;
     const { path, fd } = openFresh(dir, base);
-    this.path = path;
-    this.fd = fd;
+    this.file = new AppendOnlyFile(path, fd);
     this.append({ wallTime: this.wallTime(), step: 0, fileVersion: FILE_VERSION, scalars: [] });
+  }
+
+  get path(): string {
+    return this.file.path;
   }
 
   scalar(tag: string, value: number, step: number): void {
@@ -97,29 +100,20 @@ export class TensorBoardWriter {
     this.append({ wallTime: this.wallTime(), step, scalars: [{ tag, value }] });
   }
 
-  /** Records are already in the kernel after each write; this makes them survive a power loss. */
   flush(): void {
-    if (this.fd !== null) fsyncSync(this.fd);
+    this.file.flush();
   }
 
   close(): void {
-    if (this.fd === null) return;
-    const fd = this.fd;
-    this.fd = null;
-    fsyncSync(fd);
-    closeSync(fd);
+    this.file.close();
   }
 
   private wallTime(): number {
     return this.now() / 1000;
   }
 
-  // One writeSync per record so an interrupted run leaves at most a torn final record.
   private append(event: DecodedEvent): void {
-    if (this.fd === null) throw new Error(`TensorBoardWriter for ${this.path} is closed`);
-    const record = frameRecord(encodeEvent(event));
-    let off = 0;
-    while (off < record.length) off += writeSync(this.fd, record, off, record.length - off);
+    this.file.append(frameRecord(encodeEvent(event)));
   }
 }
 
