@@ -17,3 +17,16 @@ export function norm(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
+
+/** A symmetric n×n matrix with standard-normal entries, drawn row by row over the lower triangle. */
+export function randomSymmetric(rng: Rng, n: number): Float64Array {
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = rng.normal();
+      a[i * n + j] = x;
+      a[j * n + i] = x;
+    }
+  }
+  return a;
+}

@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { matmul, matmulTN, transpose } from '../../src/linalg/dense';
 import { eigh, eighColumns } from '../../src/linalg/eigh';
 import { Rng } from '../../src/util/rng';
+import { randomSymmetric } from '../helpers';
 
 function randomMatrix(rng: Rng, rows: number, cols: number): Float64Array {
   const a = new Float64Array(rows * cols);
   for (let i = 0; i < a.length; i++) a[i] = rng.normal();
-  return a;
-}
-
-function randomSymmetric(rng: Rng, n: number): Float64Array {
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const x = rng.normal();
-      a[i * n + j] = x;
-      a[j * n + i] = x;
-    }
-  }
   return a;
 }
 

@@ -3,6 +3,7 @@ import { gemm, sharedFloat64, view } from '../../src/linalg/dense';
 import { eigh } from '../../src/linalg/eigh';
 import { runningWorkers, setThreads, symvUpper, threadCount } from '../../src/linalg/threads';
 import { Rng } from '../../src/util/rng';
+import { randomSymmetric } from '../helpers';
 
 function randomShared(rng: Rng, length: number): Float64Array {
   const a = sharedFloat64(length);
@@ -74,14 +75,7 @@ describe('threaded kernels', () => {
   it('eigh agrees on both paths to rounding', () => {
     const rng = new Rng(7);
     const n = 560;
-    const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++) {
-        const v = rng.normal();
-        a[i * n + j] = v;
-        a[j * n + i] = v;
-      }
-    }
+    const a = randomSymmetric(rng, n);
     const { single, threaded } = bothPaths(() => eigh(a, n));
     expect(threaded.vectors.buffer).toBeInstanceOf(ArrayBuffer);
     let scale = 0;
