@@ -7,10 +7,10 @@
  * (default: available cores, at most 4); the count and the machine's load are printed first.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { gemm, transpose, view } from '../src/linalg/dense';
-import { eigh } from '../src/linalg/eigh';
-import { threadCount } from '../src/linalg/threads';
-import { Rng } from '../src/util/rng';
+import { gemm, transpose, view } from '../src/linalg/dense.js';
+import { eigh } from '../src/linalg/eigh.js';
+import { threadCount } from '../src/linalg/threads.js';
+import { Rng } from '../src/util/rng.js';
 
 export interface EighBenchRow {
   n: number;

@@ -14,9 +14,9 @@ import {
   FASHION_MNIST_SUBSET_DIR,
   FASHION_MNIST_SYSTEM_DIR,
   loadFashionMnist,
-} from '../src/data/fashion-mnist';
-import { encodeIdx } from '../src/data/idx';
-import { type LabelledImages, selectImages } from '../src/data/images';
+} from '../src/data/fashion-mnist.js';
+import { encodeIdx } from '../src/data/idx.js';
+import { type LabelledImages, selectImages } from '../src/data/images.js';
 
 const CLASSES = 10;
 

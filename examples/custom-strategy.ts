@@ -5,10 +5,10 @@
  * or import this module in your own script before calling runContinual.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ContinualModel } from '../src/models/continual-model';
-import type { Parameter } from '../src/models/parameter';
-import { registerStrategy } from '../src/strategies/registry';
-import type { Strategy } from '../src/strategies/strategy';
+import type { ContinualModel } from '../src/models/continual-model.js';
+import type { Parameter } from '../src/models/parameter.js';
+import { registerStrategy } from '../src/strategies/registry.js';
+import type { Strategy } from '../src/strategies/strategy.js';
 
 export function createL2Anchor(strength = 0.01): Strategy {
   const anchors = new Map<Parameter, tf.Tensor>();

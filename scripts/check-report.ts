@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeReport } from '../src/logging/html-report';
-import type { RunResults } from '../src/metrics/run-results';
-import { syntheticResults } from '../test/logging/fixtures';
+import { writeReport } from '../src/logging/html-report.js';
+import type { RunResults } from '../src/metrics/run-results.js';
+import { syntheticResults } from '../test/logging/fixtures.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

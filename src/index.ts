@@ -8,27 +8,27 @@ export {
   type BackendName,
   describeBackend,
   selectBackend,
-} from './backend/select-backend';
-export { applyOverrides, ConfigError, parseConfig, readConfigFile } from './config/load-config';
-export { loadPreset, presetNames } from './config/presets';
+} from './backend/select-backend.js';
+export { applyOverrides, ConfigError, parseConfig, readConfigFile } from './config/load-config.js';
+export { loadPreset, presetNames } from './config/presets.js';
 export {
   type ExperimentConfig,
   type ExperimentConfigInput,
   experimentSchema,
-} from './config/schema';
-export { type Batch, batches, evalBatches, trainBatches } from './data/batches';
-export { loadSplitCifar100 } from './data/cifar100';
-export { loadSplitFashionMnist } from './data/fashion-mnist';
-export { type LabelledImages, selectImages } from './data/images';
-export { loadSequence } from './data/load-sequence';
-export { permutedSequence, rotatedSequence } from './data/sequence-transforms';
-export { type ClassOrder, splitByClass } from './data/split-sequence';
-export type { Normalization, Task, TaskSequence } from './data/task-sequence';
-export { loadSplitTinyImageNet } from './data/tinyimagenet';
-export { editLinear, SequentialEditor } from './editing/edit-linear';
-export { matmul, transpose } from './linalg/dense';
-export { eigh, eighColumns, type PartialEigen, type SymmetricEigen } from './linalg/eigh';
-export { type NullSpaceRule, nullSpaceSize } from './linalg/null-space-rule';
+} from './config/schema.js';
+export { type Batch, batches, evalBatches, trainBatches } from './data/batches.js';
+export { loadSplitCifar100 } from './data/cifar100.js';
+export { loadSplitFashionMnist } from './data/fashion-mnist.js';
+export { type LabelledImages, selectImages } from './data/images.js';
+export { loadSequence } from './data/load-sequence.js';
+export { permutedSequence, rotatedSequence } from './data/sequence-transforms.js';
+export { type ClassOrder, splitByClass } from './data/split-sequence.js';
+export type { Normalization, Task, TaskSequence } from './data/task-sequence.js';
+export { loadSplitTinyImageNet } from './data/tinyimagenet.js';
+export { editLinear, SequentialEditor } from './editing/edit-linear.js';
+export { matmul, transpose } from './linalg/dense.js';
+export { eigh, eighColumns, type PartialEigen, type SymmetricEigen } from './linalg/eigh.js';
+export { type NullSpaceRule, nullSpaceSize } from './linalg/null-space-rule.js';
 export {
   applyProjector,
   buildProjector,
@@ -36,43 +36,43 @@ export {
   type LowRankProjector,
   projectorColumns,
   projectorFromBasis,
-} from './linalg/projector';
+} from './linalg/projector.js';
 export {
   averageAccuracy,
   backwardTransfer,
   forgetting,
   forwardTransfer,
-} from './metrics/continual-metrics';
-export type { LayerProjectionRecord, RunResults } from './metrics/run-results';
-export { type ContinualModel, forward, trainableFor } from './models/continual-model';
-export { createModel } from './models/create-model';
-export { createMlp } from './models/mlp';
-export type { Parameter, ParamGroup, PatchGeometry, ProjectedLayer } from './models/parameter';
-export { createResNet18 } from './models/resnet18';
+} from './metrics/continual-metrics.js';
+export type { LayerProjectionRecord, RunResults } from './metrics/run-results.js';
+export { type ContinualModel, forward, trainableFor } from './models/continual-model.js';
+export { createModel } from './models/create-model.js';
+export { createMlp } from './models/mlp.js';
+export type { Parameter, ParamGroup, PatchGeometry, ProjectedLayer } from './models/parameter.js';
+export { createResNet18 } from './models/resnet18.js';
 export {
   addGram,
   addRows,
   type CovarianceState,
   covarianceMatrix,
   emptyCovariance,
-} from './nullspace/covariance';
-export { type CovarianceMode, layerInputRows } from './nullspace/layer-inputs';
+} from './nullspace/covariance.js';
+export { type CovarianceMode, layerInputRows } from './nullspace/layer-inputs.js';
 export {
   type OptimizerConfig,
   ProjectedOptimizer,
   type UpdateTransform,
-} from './nullspace/projected-optimizer';
-export { ProjectionState } from './nullspace/projection-state';
-export { TensorProjector } from './nullspace/tensor-projector';
-export { im2col } from './ops/im2col';
-export { createStrategy, registerStrategy, strategyNames } from './strategies/registry';
+} from './nullspace/projected-optimizer.js';
+export { ProjectionState } from './nullspace/projection-state.js';
+export { TensorProjector } from './nullspace/tensor-projector.js';
+export { im2col } from './ops/im2col.js';
+export { createStrategy, registerStrategy, strategyNames } from './strategies/registry.js';
 export type {
   StepInputs,
   Strategy,
   StrategyContext,
   StrategyFactory,
   TrainingSet,
-} from './strategies/strategy';
-export { runContinual } from './train/continual-run';
-export { evaluate } from './train/evaluate';
-export { Rng } from './util/rng';
+} from './strategies/strategy.js';
+export { runContinual } from './train/continual-run.js';
+export { evaluate } from './train/evaluate.js';
+export { Rng } from './util/rng.js';

@@ -1,4 +1,4 @@
-import { Rng } from '../src/util/rng';
+import { Rng } from '../src/util/rng.js';
 
 /** Seeded standard-normal values. */
 export function randomNormal(count: number, seed: number): Float64Array {

@@ -1,5 +1,5 @@
-import { BackendUnavailableError } from '../backend/select-backend';
-import { ConfigError } from '../config/load-config';
+import { BackendUnavailableError } from '../backend/select-backend.js';
+import { ConfigError } from '../config/load-config.js';
 
 /** A mistake in how a command was called: reported in one line with exit code 2. */
 export class UsageError extends Error {}

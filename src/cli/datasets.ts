@@ -16,10 +16,15 @@ import {
   type DatasetSource,
   isDatasetName,
   parseChecksum,
-} from '../data/dataset-sources';
-import { downloadFile, type ProgressCallback, stderrProgress, verifyFile } from '../data/download';
-import { extractArchive, isExtracted } from '../data/extract-archive';
-import { isMain } from './entry-point';
+} from '../data/dataset-sources.js';
+import {
+  downloadFile,
+  type ProgressCallback,
+  stderrProgress,
+  verifyFile,
+} from '../data/download.js';
+import { extractArchive, isExtracted } from '../data/extract-archive.js';
+import { isMain } from './entry-point.js';
 
 const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
 

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeBackend, selectBackend } from '../backend/select-backend';
-import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config';
-import { loadPreset } from '../config/presets';
-import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema';
-import { imageCount, type LabelledImages, selectImages } from '../data/images';
-import { loadSequence } from '../data/load-sequence';
-import type { TaskSequence } from '../data/task-sequence';
+import { describeBackend, selectBackend } from '../backend/select-backend.js';
+import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config.js';
+import { loadPreset } from '../config/presets.js';
+import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema.js';
+import { imageCount, type LabelledImages, selectImages } from '../data/images.js';
+import { loadSequence } from '../data/load-sequence.js';
+import type { TaskSequence } from '../data/task-sequence.js';
 import {
   type ClassifierEdit,
   type EditClassifierStats,
@@ -16,15 +16,15 @@ import {
   predict,
   preservedSecondMoment,
   setKernel,
-} from '../editing/edit-classifier';
-import type { ContinualModel } from '../models/continual-model';
-import { createModel } from '../models/create-model';
-import { loadCheckpoint, loadModelWeights } from '../train/checkpoint';
-import { runContinual } from '../train/continual-run';
-import { evaluate } from '../train/evaluate';
-import { Rng } from '../util/rng';
-import { reportCliError, UsageError } from './cli-errors';
-import { runIfMain } from './entry-point';
+} from '../editing/edit-classifier.js';
+import type { ContinualModel } from '../models/continual-model.js';
+import { createModel } from '../models/create-model.js';
+import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.js';
+import { runContinual } from '../train/continual-run.js';
+import { evaluate } from '../train/evaluate.js';
+import { Rng } from '../util/rng.js';
+import { reportCliError, UsageError } from './cli-errors.js';
+import { runIfMain } from './entry-point.js';
 
 const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=value ...] [--edits N] [--task T]
                         [--seed S] [--backend gpu|node|wasm|cpu] [--out DIR]

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportCliError } from './cli-errors';
+import { reportCliError } from './cli-errors.js';
 
 /** True when the module at `moduleUrl` is the script node (or tsx) was started with. */
 export function isMain(moduleUrl: string): boolean {

@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeBackend, selectBackend } from '../backend/select-backend';
-import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config';
-import { loadPreset, presetNames } from '../config/presets';
-import { loadSequence } from '../data/load-sequence';
-import { runContinual } from '../train/continual-run';
-import { reportCliError } from './cli-errors';
-import { runIfMain } from './entry-point';
-import { RUN_OPTIONS } from './run-options';
+import { describeBackend, selectBackend } from '../backend/select-backend.js';
+import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config.js';
+import { loadPreset, presetNames } from '../config/presets.js';
+import { loadSequence } from '../data/load-sequence.js';
+import { runContinual } from '../train/continual-run.js';
+import { reportCliError } from './cli-errors.js';
+import { runIfMain } from './entry-point.js';
+import { RUN_OPTIONS } from './run-options.js';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
                               [--out DIR] [--resume DIR] [--backend gpu|node|wasm|cpu] [--seed N]

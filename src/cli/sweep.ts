@@ -1,19 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend';
-import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config';
-import { loadPreset, presetNames } from '../config/presets';
-import type { ExperimentConfig } from '../config/schema';
-import { loadSequence } from '../data/load-sequence';
-import type { TaskSequence } from '../data/task-sequence';
-import { toCsv } from '../logging/csv';
-import type { RunResults } from '../metrics/run-results';
-import { strategyNames } from '../strategies/registry';
-import { runContinual } from '../train/continual-run';
-import { reportCliError } from './cli-errors';
-import { runIfMain } from './entry-point';
-import { RUN_OPTIONS } from './run-options';
+import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
+import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config.js';
+import { loadPreset, presetNames } from '../config/presets.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { loadSequence } from '../data/load-sequence.js';
+import type { TaskSequence } from '../data/task-sequence.js';
+import { toCsv } from '../logging/csv.js';
+import type { RunResults } from '../metrics/run-results.js';
+import { strategyNames } from '../strategies/registry.js';
+import { runContinual } from '../train/continual-run.js';
+import { reportCliError } from './cli-errors.js';
+import { runIfMain } from './entry-point.js';
+import { RUN_OPTIONS } from './run-options.js';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
                          [--seeds 0,1,2] [--set key=value ...] [--out DIR] [--backend NAME]`;

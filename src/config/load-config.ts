@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { type ExperimentConfig, type ExperimentConfigInput, experimentSchema } from './schema';
+import { type ExperimentConfig, type ExperimentConfigInput, experimentSchema } from './schema.js';
 
 /** A config that failed validation; the message lists every offending key. */
 export class ConfigError extends Error {}

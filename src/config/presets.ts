@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './load-config';
-import type { ExperimentConfigInput } from './schema';
+import { ConfigError } from './load-config.js';
+import type { ExperimentConfigInput } from './schema.js';
 
 /** Presets are the JSON files in experiments/; each is a partial config over the defaults. */
 export const PRESET_DIR = fileURLToPath(new URL('../../experiments/', import.meta.url));

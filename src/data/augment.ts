@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng';
+import type { Rng } from '../util/rng.js';
 
 export interface AugmentOptions {
   /** Zero padding on each side before a random crop back to the input size; 0 disables. */

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng';
-import { type AugmentOptions, augmentImage } from './augment';
-import { imageCount, imageSize, type LabelledImages } from './images';
-import type { Normalization } from './task-sequence';
+import type { Rng } from '../util/rng.js';
+import { type AugmentOptions, augmentImage } from './augment.js';
+import { imageCount, imageSize, type LabelledImages } from './images.js';
+import type { Normalization } from './task-sequence.js';
 
 /** One mini-batch on the tfjs backend; the consumer owns both tensors and must dispose them. */
 export interface Batch {

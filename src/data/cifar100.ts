@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files';
-import type { LabelledImages } from './images';
-import { type ClassSplitOptions, splitByClass } from './split-sequence';
-import type { Normalization, TaskSequence } from './task-sequence';
+import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files.js';
+import type { LabelledImages } from './images.js';
+import { type ClassSplitOptions, splitByClass } from './split-sequence.js';
+import type { Normalization, TaskSequence } from './task-sequence.js';
 
 export const CIFAR100_CLASSES = 100;
 const SIDE = 32;

@@ -13,7 +13,7 @@ import https from 'node:https';
 import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Checksum, HashAlgorithm } from './dataset-sources';
+import type { Checksum, HashAlgorithm } from './dataset-sources.js';
 
 export interface DownloadProgress {
   /** Bytes on disk so far, including a resumed prefix. */

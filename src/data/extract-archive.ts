@@ -14,7 +14,7 @@ import { mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 import * as tar from 'tar';
-import type { ArchiveFormat } from './dataset-sources';
+import type { ArchiveFormat } from './dataset-sources.js';
 
 export const COMPLETE_MARKER = '.complete';
 

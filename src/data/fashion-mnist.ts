@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readRequired, requireDirectory } from './files';
-import { parseIdx } from './idx';
-import type { LabelledImages } from './images';
-import { type ClassSplitOptions, splitByClass } from './split-sequence';
-import type { Normalization, TaskSequence } from './task-sequence';
+import { readRequired, requireDirectory } from './files.js';
+import { parseIdx } from './idx.js';
+import type { LabelledImages } from './images.js';
+import { type ClassSplitOptions, splitByClass } from './split-sequence.js';
+import type { Normalization, TaskSequence } from './task-sequence.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the full set. */
 export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';

@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng';
+import type { Rng } from '../util/rng.js';
 /**
  * A labelled image set held as raw bytes: uint8 pixels in NHWC order, one int32 label per
  * image. Bytes keep a 50 000-image CIFAR split at 150 MB instead of 600 MB of float32;

@@ -1,12 +1,12 @@
-import type { ExperimentConfig } from '../config/schema';
-import { Rng } from '../util/rng';
-import { loadSplitCifar100 } from './cifar100';
-import { loadSplitFashionMnist } from './fashion-mnist';
-import { type LabelledImages, randomSubset } from './images';
-import { permutedSequence, rotatedSequence } from './sequence-transforms';
-import type { ClassOrder } from './split-sequence';
-import type { Task, TaskSequence } from './task-sequence';
-import { loadSplitTinyImageNet } from './tinyimagenet';
+import type { ExperimentConfig } from '../config/schema.js';
+import { Rng } from '../util/rng.js';
+import { loadSplitCifar100 } from './cifar100.js';
+import { loadSplitFashionMnist } from './fashion-mnist.js';
+import { type LabelledImages, randomSubset } from './images.js';
+import { permutedSequence, rotatedSequence } from './sequence-transforms.js';
+import type { ClassOrder } from './split-sequence.js';
+import type { Task, TaskSequence } from './task-sequence.js';
+import { loadSplitTinyImageNet } from './tinyimagenet.js';
 
 /** The task sequence a config describes: data set, split, transform and size limits. */
 export async function loadSequence(config: ExperimentConfig): Promise<TaskSequence> {

@@ -1,6 +1,6 @@
-import { Rng } from '../util/rng';
-import { imageCount, imageSize, type LabelledImages } from './images';
-import type { Normalization, Task, TaskSequence } from './task-sequence';
+import { Rng } from '../util/rng.js';
+import { imageCount, imageSize, type LabelledImages } from './images.js';
+import type { Normalization, Task, TaskSequence } from './task-sequence.js';
 
 /** A one-task sequence over a whole labelled pair: the base that permuted/rotated variants copy. */
 export function singleTaskSequence(

@@ -1,6 +1,6 @@
-import { Rng } from '../util/rng';
-import { imageCount, type LabelledImages, selectImages } from './images';
-import type { Normalization, Task, TaskSequence } from './task-sequence';
+import { Rng } from '../util/rng.js';
+import { imageCount, type LabelledImages, selectImages } from './images.js';
+import type { Normalization, Task, TaskSequence } from './task-sequence.js';
 
 /**
  * How classes are dealt out to tasks: in id order, or in an order drawn from a seed so that a

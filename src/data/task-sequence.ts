@@ -1,4 +1,4 @@
-import type { LabelledImages } from './images';
+import type { LabelledImages } from './images.js';
 
 /** One task of a task-incremental sequence: its classes and its splits with local labels. */
 export interface Task {

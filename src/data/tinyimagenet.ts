@@ -3,10 +3,10 @@ import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/pr
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files';
-import type { LabelledImages } from './images';
-import { type ClassSplitOptions, splitByClass } from './split-sequence';
-import type { Normalization, TaskSequence } from './task-sequence';
+import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files.js';
+import type { LabelledImages } from './images.js';
+import { type ClassSplitOptions, splitByClass } from './split-sequence.js';
+import type { Normalization, TaskSequence } from './task-sequence.js';
 
 const SIDE = 64;
 const CHANNELS = 3;

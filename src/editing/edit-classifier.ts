@@ -11,14 +11,14 @@
  * ContinualModel does not expose; those cases are refused rather than silently mis-edited.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batches } from '../data/batches';
-import { imageCount, type LabelledImages, selectImages } from '../data/images';
-import type { Normalization } from '../data/task-sequence';
-import { matmul, matmulNT, transpose } from '../linalg/dense';
-import { type ContinualModel, forward } from '../models/continual-model';
-import type { ProjectedLayer } from '../models/parameter';
-import { crossEntropy } from '../train/loss';
-import { editLinear } from './edit-linear';
+import { batches } from '../data/batches.js';
+import { imageCount, type LabelledImages, selectImages } from '../data/images.js';
+import type { Normalization } from '../data/task-sequence.js';
+import { matmul, matmulNT, transpose } from '../linalg/dense.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { ProjectedLayer } from '../models/parameter.js';
+import { crossEntropy } from '../train/loss.js';
+import { editLinear } from './edit-linear.js';
 
 /** Inputs of one Dense layer over a set of images, laid out as edit-linear's keys. */
 export interface LayerInputs {

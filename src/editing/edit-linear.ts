@@ -9,11 +9,11 @@
  * and the layer becomes W + ΔP. Kp holds the keys of earlier edits, so that a sequence of edits
  * does not undo its own past (the ‖ΔP·Kp‖² term).
  */
-import { matmul, matmulNT, transpose } from '../linalg/dense';
-import { eigh } from '../linalg/eigh';
-import { nullSpaceSize } from '../linalg/null-space-rule';
-import { applyProjector, buildProjector, type LowRankProjector } from '../linalg/projector';
-import { solve } from '../linalg/solve';
+import { matmul, matmulNT, transpose } from '../linalg/dense.js';
+import { eigh } from '../linalg/eigh.js';
+import { nullSpaceSize } from '../linalg/null-space-rule.js';
+import { applyProjector, buildProjector, type LowRankProjector } from '../linalg/projector.js';
+import { solve } from '../linalg/solve.js';
 
 export type WeightLayout = 'out-in' | 'in-out';
 

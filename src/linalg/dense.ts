@@ -4,9 +4,9 @@
  * its engine (packing + WebAssembly SIMD micro-kernel) is in ./kernels, its thread split in
  * ./threads.
  */
-import { gemmParallel } from './threads';
+import { gemmParallel } from './threads.js';
 
-export { sharedFloat64 } from './threads';
+export { sharedFloat64 } from './threads.js';
 /** Row-major view of a matrix inside a flat array: element (i, j) is data[offset + i*ld + j]. */
 export interface MatrixView {
   data: Float64Array;

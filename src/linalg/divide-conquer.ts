@@ -8,9 +8,9 @@
  * orthogonal to working precision even inside clusters, and the eigenvectors of T follow from
  * one gemm per half. Small blocks are solved by implicit QL.
  */
-import { gemm, sharedFloat64, view } from './dense';
-import { secularRoot } from './secular';
-import { tridiagonalQl } from './tridiagonal-ql';
+import { gemm, sharedFloat64, view } from './dense.js';
+import { secularRoot } from './secular.js';
+import { tridiagonalQl } from './tridiagonal-ql.js';
 
 /** Subproblems at most this large are solved directly by implicit QL. */
 const LEAF_SIZE = 32;

@@ -7,9 +7,9 @@
  * The O(n³) work is in the gemm of ./dense; the big work arrays are allocated with
  * `sharedFloat64` so that gemm can split that work between threads.
  */
-import { sharedFloat64 } from './dense';
-import { tridiagonalEigen } from './divide-conquer';
-import { applyQ, tridiagonalize } from './tridiagonalize';
+import { sharedFloat64 } from './dense.js';
+import { tridiagonalEigen } from './divide-conquer.js';
+import { applyQ, tridiagonalize } from './tridiagonalize.js';
 
 export interface SymmetricEigen {
   readonly n: number;

@@ -1,4 +1,4 @@
-import type { SymmetricEigen } from './eigh';
+import type { SymmetricEigen } from './eigh.js';
 
 /**
  * The projector P = s·U2U2ᵀ onto the null space U2 (the k eigenvectors of the smallest

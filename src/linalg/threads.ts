@@ -13,8 +13,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { gemmWasmBytes } from './gemm-wasm';
-import { createKernels, type GemmTask, type Kernels, type SymvTask } from './kernels';
+import { gemmWasmBytes } from './gemm-wasm.js';
+import { createKernels, type GemmTask, type Kernels, type SymvTask } from './kernels.js';
 
 /** Below this many flops (2mnk) a gemm stays on the calling thread. */
 const GEMM_PARALLEL_MIN_FLOPS = 2 ** 23;

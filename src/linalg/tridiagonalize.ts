@@ -8,8 +8,8 @@
  * segment a[i, i+1:]. Reflector i is H_i = I − τ_i v_i v_iᵀ with v_i zero before index i+1
  * and v_i[i+1] = 1; it is stored in that row segment once the row is reduced.
  */
-import { gemm, sharedFloat64, view } from './dense';
-import { symvUpper } from './threads';
+import { gemm, sharedFloat64, view } from './dense.js';
+import { symvUpper } from './threads.js';
 
 /** Panel width of the reduction: reflectors accumulated before one rank-2k trailing update. */
 const PANEL = 32;

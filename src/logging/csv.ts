@@ -1,5 +1,5 @@
 /** CSV exports of run results, for spreadsheets and plotting scripts. */
-import type { RunResults } from '../metrics/run-results';
+import type { RunResults } from '../metrics/run-results.js';
 
 /** RFC 4180 quoting: only cells with a comma, quote, or line break are quoted. */
 export function csvCell(value: string | number | null | undefined): string {

@@ -1,7 +1,7 @@
 /** A single self-contained HTML page summarising one run: no scripts, fonts or network needed. */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochRecord, LayerProjectionRecord, RunResults } from '../metrics/run-results';
+import type { EpochRecord, LayerProjectionRecord, RunResults } from '../metrics/run-results.js';
 import {
   type Band,
   escapeHtml as esc,
@@ -13,9 +13,9 @@ import {
   seriesColor,
   spectrumChart,
   viridisGradientCss,
-} from './svg-charts';
+} from './svg-charts.js';
 
-export { escapeHtml } from './svg-charts';
+export { escapeHtml } from './svg-charts.js';
 
 type Cell = number | null | undefined;
 

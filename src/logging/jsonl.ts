@@ -1,7 +1,7 @@
 /** Append-only JSON-lines log: one self-describing object per line, readable while the run is live. */
 import { openSync, readFileSync } from 'node:fs';
-import type { EpochRecord } from '../metrics/run-results';
-import { AppendOnlyFile } from './append-only-file';
+import type { EpochRecord } from '../metrics/run-results.js';
+import { AppendOnlyFile } from './append-only-file.js';
 
 export type JsonlRecordType = 'epoch' | 'eval' | 'task' | (string & {});
 

@@ -1,10 +1,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochRecord, RunResults } from '../metrics/run-results';
-import { accuracyMatrixCsv } from './csv';
-import { writeReport } from './html-report';
-import { JsonlWriter } from './jsonl';
-import { TensorBoardWriter } from './tensorboard';
+import type { EpochRecord, RunResults } from '../metrics/run-results.js';
+import { accuracyMatrixCsv } from './csv.js';
+import { writeReport } from './html-report.js';
+import { JsonlWriter } from './jsonl.js';
+import { TensorBoardWriter } from './tensorboard.js';
 
 function writeAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);

@@ -6,8 +6,8 @@
 import { openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppendOnlyFile } from './append-only-file';
-import { maskedCrc32c } from './crc32c';
+import { AppendOnlyFile } from './append-only-file.js';
+import { maskedCrc32c } from './crc32c.js';
 import {
   decodeFields,
   fieldBytes,
@@ -16,7 +16,7 @@ import {
   fieldInt64,
   fieldString,
   ProtoWriter,
-} from './protobuf';
+} from './protobuf.js';
 
 // Field numbers from event.proto / summary.proto.
 const EVENT_WALL_TIME = 1;

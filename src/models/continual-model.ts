@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ForwardContext } from './layers';
-import type { Parameter, ProjectedLayer } from './parameter';
+import type { ForwardContext } from './layers.js';
+import type { Parameter, ProjectedLayer } from './parameter.js';
 
 /**
  * What the training loop and the strategies need of a model: a shared backbone with one head

@@ -1,9 +1,9 @@
-import type { ExperimentConfig } from '../config/schema';
-import type { TaskSequence } from '../data/task-sequence';
-import type { Rng } from '../util/rng';
-import type { ContinualModel } from './continual-model';
-import { createMlp } from './mlp';
-import { createResNet18 } from './resnet18';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { TaskSequence } from '../data/task-sequence.js';
+import type { Rng } from '../util/rng.js';
+import type { ContinualModel } from './continual-model.js';
+import { createMlp } from './mlp.js';
+import { createResNet18 } from './resnet18.js';
 
 /** The model a config names, with one head per task of the sequence. */
 export function createModel(

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng';
-import { Head } from './layers';
+import type { Rng } from '../util/rng.js';
+import { Head } from './layers.js';
 
 /** One linear head per task, sized by the task's class count. */
 export class TaskHeads {

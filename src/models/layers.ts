@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2d } from '../ops/conv2d';
-import type { Rng } from '../util/rng';
+import { conv2d } from '../ops/conv2d.js';
+import type { Rng } from '../util/rng.js';
 import {
   constantVariable,
   type Parameter,
   type PatchGeometry,
   type ProjectedLayer,
   uniformVariable,
-} from './parameter';
+} from './parameter.js';
 
 /** Called with each projected layer's input during a forward pass (covariance, GPM). */
 export type LayerInputHook = (layer: ProjectedLayer, input: tf.Tensor) => void;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng';
-import type { ContinualModel } from './continual-model';
-import { disposeModel } from './continual-model';
-import { TaskHeads } from './heads';
-import { Dense, type ForwardContext } from './layers';
+import type { Rng } from '../util/rng.js';
+import type { ContinualModel } from './continual-model.js';
+import { disposeModel } from './continual-model.js';
+import { TaskHeads } from './heads.js';
+import { Dense, type ForwardContext } from './layers.js';
 
 export interface MlpOptions {
   readonly inputSize: number;

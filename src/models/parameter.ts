@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng';
+import type { Rng } from '../util/rng.js';
 
 /** Optimiser groups: each gets its own learning rate and each strategy treats them differently. */
 export type ParamGroup = 'backbone' | 'bn' | 'head';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng';
-import type { ContinualModel } from './continual-model';
-import { disposeModel } from './continual-model';
-import { TaskHeads } from './heads';
-import { BatchNorm, Conv2d, type ForwardContext } from './layers';
-import type { Parameter } from './parameter';
+import type { Rng } from '../util/rng.js';
+import type { ContinualModel } from './continual-model.js';
+import { disposeModel } from './continual-model.js';
+import { TaskHeads } from './heads.js';
+import { BatchNorm, Conv2d, type ForwardContext } from './layers.js';
+import type { Parameter } from './parameter.js';
 
 export interface ResNet18Options {
   readonly inputChannels: number;

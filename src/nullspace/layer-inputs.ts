@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ProjectedLayer } from '../models/parameter';
-import { im2col } from '../ops/im2col';
+import type { ProjectedLayer } from '../models/parameter.js';
+import { im2col } from '../ops/im2col.js';
 
 /**
  * How rows are taken from a batch for the covariance.

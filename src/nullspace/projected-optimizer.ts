@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Parameter, ParamGroup } from '../models/parameter';
+import type { Parameter, ParamGroup } from '../models/parameter.js';
 
 export interface OptimizerConfig {
   readonly type: 'adam' | 'sgd';

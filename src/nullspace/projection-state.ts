@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batches } from '../data/batches';
-import type { LabelledImages } from '../data/images';
-import type { Normalization } from '../data/task-sequence';
-import { eighColumns } from '../linalg/eigh';
-import { type NullSpaceRule, nullSpaceSize } from '../linalg/null-space-rule';
-import { type LowRankProjector, projectorColumns, projectorFromBasis } from '../linalg/projector';
-import type { LayerProjectionRecord } from '../metrics/run-results';
-import { type ContinualModel, forward } from '../models/continual-model';
-import type { ProjectedLayer } from '../models/parameter';
-import { gram } from '../ops/gram';
-import { addGram, type CovarianceState, covarianceMatrix, emptyCovariance } from './covariance';
-import { type CovarianceMode, layerInputRows } from './layer-inputs';
-import { TensorProjector } from './tensor-projector';
+import { batches } from '../data/batches.js';
+import type { LabelledImages } from '../data/images.js';
+import type { Normalization } from '../data/task-sequence.js';
+import { eighColumns } from '../linalg/eigh.js';
+import { type NullSpaceRule, nullSpaceSize } from '../linalg/null-space-rule.js';
+import {
+  type LowRankProjector,
+  projectorColumns,
+  projectorFromBasis,
+} from '../linalg/projector.js';
+import type { LayerProjectionRecord } from '../metrics/run-results.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { ProjectedLayer } from '../models/parameter.js';
+import { gram } from '../ops/gram.js';
+import { addGram, type CovarianceState, covarianceMatrix, emptyCovariance } from './covariance.js';
+import { type CovarianceMode, layerInputRows } from './layer-inputs.js';
+import { TensorProjector } from './tensor-projector.js';
 
 export interface ProjectionOptions {
   readonly rule: NullSpaceRule;

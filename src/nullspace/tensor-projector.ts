@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LowRankProjector } from '../linalg/projector';
+import type { LowRankProjector } from '../linalg/projector.js';
 
 /**
  * A LowRankProjector living on the tfjs backend, applied to kernel-shaped updates in the

@@ -1,11 +1,11 @@
-import type { ExperimentConfig } from '../config/schema';
-import { type LabelledImages, randomSubset } from '../data/images';
-import type { NullSpaceRule } from '../linalg/null-space-rule';
-import { validateRule } from '../linalg/null-space-rule';
-import { type ProjectionSnapshot, ProjectionState } from '../nullspace/projection-state';
-import { Rng } from '../util/rng';
-import { DiagonalFisherPenalty } from './fisher-penalty';
-import type { Strategy } from './strategy';
+import type { ExperimentConfig } from '../config/schema.js';
+import { type LabelledImages, randomSubset } from '../data/images.js';
+import type { NullSpaceRule } from '../linalg/null-space-rule.js';
+import { validateRule } from '../linalg/null-space-rule.js';
+import { type ProjectionSnapshot, ProjectionState } from '../nullspace/projection-state.js';
+import { Rng } from '../util/rng.js';
+import { DiagonalFisherPenalty } from './fisher-penalty.js';
+import type { Strategy } from './strategy.js';
 
 export function nullSpaceRule(nscl: ExperimentConfig['nscl']): NullSpaceRule {
   const rule: NullSpaceRule =

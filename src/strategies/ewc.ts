@@ -1,6 +1,6 @@
-import type { ExperimentConfig } from '../config/schema';
-import { DiagonalFisherPenalty } from './fisher-penalty';
-import type { Strategy } from './strategy';
+import type { ExperimentConfig } from '../config/schema.js';
+import { DiagonalFisherPenalty } from './fisher-penalty.js';
+import type { Strategy } from './strategy.js';
 
 /** Elastic Weight Consolidation (Kirkpatrick et al. 2017) on all shared (non-head) parameters. */
 export function createEwc(config: ExperimentConfig): Strategy {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batches } from '../data/batches';
-import type { LabelledImages } from '../data/images';
-import type { Normalization } from '../data/task-sequence';
-import { type ContinualModel, forward } from '../models/continual-model';
-import type { Parameter } from '../models/parameter';
-import { crossEntropy } from '../train/loss';
+import { batches } from '../data/batches.js';
+import type { LabelledImages } from '../data/images.js';
+import type { Normalization } from '../data/task-sequence.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { Parameter } from '../models/parameter.js';
+import { crossEntropy } from '../train/loss.js';
 
 /**
  * EWC's quadratic penalty λ/2·Σ F·(θ − θ*)² with a diagonal Fisher F summed over tasks and θ*

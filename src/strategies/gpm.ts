@@ -1,12 +1,12 @@
-import type { ExperimentConfig } from '../config/schema';
-import { selectImages } from '../data/images';
-import { matmul, matmulNT, matmulTN } from '../linalg/dense';
-import { eigh } from '../linalg/eigh';
-import { complementProjector } from '../linalg/projector';
-import { covarianceMatrix } from '../nullspace/covariance';
-import { ProjectionState, projectionRecord } from '../nullspace/projection-state';
-import { TensorProjector } from '../nullspace/tensor-projector';
-import type { Strategy, StrategyContext } from './strategy';
+import type { ExperimentConfig } from '../config/schema.js';
+import { selectImages } from '../data/images.js';
+import { matmul, matmulNT, matmulTN } from '../linalg/dense.js';
+import { eigh } from '../linalg/eigh.js';
+import { complementProjector } from '../linalg/projector.js';
+import { covarianceMatrix } from '../nullspace/covariance.js';
+import { ProjectionState, projectionRecord } from '../nullspace/projection-state.js';
+import { TensorProjector } from '../nullspace/tensor-projector.js';
+import type { Strategy, StrategyContext } from './strategy.js';
 
 /** A layer's protected input subspace: an n×m row-major matrix with orthonormal columns. */
 export interface GpmBasis {

@@ -1,4 +1,4 @@
-import type { Strategy } from './strategy';
+import type { Strategy } from './strategy.js';
 
 /** Upper bound: each task trains on the training data of every task seen so far. */
 export function createJoint(): Strategy {

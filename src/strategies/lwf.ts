@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from '../config/schema';
-import type { ContinualModel } from '../models/continual-model';
-import { createModel } from '../models/create-model';
-import { logSoftmax } from '../train/loss';
-import { Rng } from '../util/rng';
-import type { StepInputs, Strategy, StrategyContext } from './strategy';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { ContinualModel } from '../models/continual-model.js';
+import { createModel } from '../models/create-model.js';
+import { logSoftmax } from '../train/loss.js';
+import { Rng } from '../util/rng.js';
+import type { StepInputs, Strategy, StrategyContext } from './strategy.js';
 
 /** A frozen copy of the live model: same architecture, every parameter and buffer cloned. */
 export function frozenCopy(ctx: StrategyContext): ContinualModel {

@@ -1,11 +1,11 @@
-import type { ExperimentConfig } from '../config/schema';
-import { createAdamNscl } from './adam-nscl';
-import { createEwc } from './ewc';
-import { createFinetune } from './finetune';
-import { createGpm } from './gpm';
-import { createJoint } from './joint';
-import { createLwf } from './lwf';
-import type { Strategy, StrategyFactory } from './strategy';
+import type { ExperimentConfig } from '../config/schema.js';
+import { createAdamNscl } from './adam-nscl.js';
+import { createEwc } from './ewc.js';
+import { createFinetune } from './finetune.js';
+import { createGpm } from './gpm.js';
+import { createJoint } from './joint.js';
+import { createLwf } from './lwf.js';
+import type { Strategy, StrategyFactory } from './strategy.js';
 
 const factories = new Map<string, StrategyFactory>([
   ['adam-nscl', createAdamNscl],

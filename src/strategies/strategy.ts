@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from '../config/schema';
-import type { LabelledImages } from '../data/images';
-import type { TaskSequence } from '../data/task-sequence';
-import type { LayerProjectionRecord } from '../metrics/run-results';
-import type { ContinualModel } from '../models/continual-model';
-import type { Parameter } from '../models/parameter';
-import type { Rng } from '../util/rng';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { LabelledImages } from '../data/images.js';
+import type { TaskSequence } from '../data/task-sequence.js';
+import type { LayerProjectionRecord } from '../metrics/run-results.js';
+import type { ContinualModel } from '../models/continual-model.js';
+import type { Parameter } from '../models/parameter.js';
+import type { Rng } from '../util/rng.js';
 
 /** What every hook sees: the model, the sequence, the task at hand and the run's settings. */
 export interface StrategyContext {

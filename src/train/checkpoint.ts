@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ContinualModel } from '../models/continual-model';
+import type { ContinualModel } from '../models/continual-model.js';
 
 /**
  * Everything needed to continue a run after its last finished task. Typed arrays anywhere in

@@ -1,23 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo } from '../backend/select-backend';
-import type { ExperimentConfig } from '../config/schema';
-import type { TaskSequence } from '../data/task-sequence';
-import { ConsoleProgress } from '../logging/console-progress';
-import { RunLogger } from '../logging/run-logger';
+import type { BackendInfo } from '../backend/select-backend.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { TaskSequence } from '../data/task-sequence.js';
+import { ConsoleProgress } from '../logging/console-progress.js';
+import { RunLogger } from '../logging/run-logger.js';
 import {
   averageAccuracy,
   backwardTransfer,
   forgetting,
   forwardTransfer,
-} from '../metrics/continual-metrics';
-import type { RunResults } from '../metrics/run-results';
-import { createModel } from '../models/create-model';
-import { createStrategy } from '../strategies/registry';
-import type { StrategyContext } from '../strategies/strategy';
-import { Rng } from '../util/rng';
-import { loadCheckpoint, loadModelWeights, modelWeights, saveCheckpoint } from './checkpoint';
-import { evaluate } from './evaluate';
-import { learnTask } from './train-task';
+} from '../metrics/continual-metrics.js';
+import type { RunResults } from '../metrics/run-results.js';
+import { createModel } from '../models/create-model.js';
+import { createStrategy } from '../strategies/registry.js';
+import type { StrategyContext } from '../strategies/strategy.js';
+import { Rng } from '../util/rng.js';
+import { loadCheckpoint, loadModelWeights, modelWeights, saveCheckpoint } from './checkpoint.js';
+import { evaluate } from './evaluate.js';
+import { learnTask } from './train-task.js';
 
 export interface RunOptions {
   readonly config: ExperimentConfig;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batches } from '../data/batches';
-import type { LabelledImages } from '../data/images';
-import type { Normalization } from '../data/task-sequence';
-import { type ContinualModel, forward } from '../models/continual-model';
-import { correctCount, crossEntropy } from './loss';
+import { batches } from '../data/batches.js';
+import type { LabelledImages } from '../data/images.js';
+import type { Normalization } from '../data/task-sequence.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
+import { correctCount, crossEntropy } from './loss.js';
 
 export interface Evaluation {
   readonly loss: number;

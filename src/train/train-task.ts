@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Batch, batchCount, batches } from '../data/batches';
-import type { Normalization } from '../data/task-sequence';
-import type { EpochRecord } from '../metrics/run-results';
-import { trainableFor } from '../models/continual-model';
-import type { Parameter } from '../models/parameter';
-import { ProjectedOptimizer } from '../nullspace/projected-optimizer';
-import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy';
-import type { Rng } from '../util/rng';
-import { correctCount, crossEntropy } from './loss';
-import { multiStepFactor } from './lr-schedule';
+import { type Batch, batchCount, batches } from '../data/batches.js';
+import type { Normalization } from '../data/task-sequence.js';
+import type { EpochRecord } from '../metrics/run-results.js';
+import { trainableFor } from '../models/continual-model.js';
+import type { Parameter } from '../models/parameter.js';
+import { ProjectedOptimizer } from '../nullspace/projected-optimizer.js';
+import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy.js';
+import type { Rng } from '../util/rng.js';
+import { correctCount, crossEntropy } from './loss.js';
+import { multiStepFactor } from './lr-schedule.js';
 
 export type BatchProgress = {
   epoch: number;

@@ -5,7 +5,7 @@ import {
   describeBackend,
   parseBackendName,
   selectBackend,
-} from '../../src/backend/select-backend';
+} from '../../src/backend/select-backend.js';
 
 describe('backend selection', () => {
   it('selects wasm and reports SIMD and threads', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../../src/cli/datasets';
+import { type CliIo, main } from '../../src/cli/datasets.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a tiny cifar-100-binary tree in the official record layout, served over local HTTP.

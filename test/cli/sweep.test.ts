@@ -10,7 +10,7 @@ import {
   type SweepRun,
   summariseSweep,
   sweepCsv,
-} from '../../src/cli/sweep';
+} from '../../src/cli/sweep.js';
 
 function run(point: string[], seed: number, ACC: number | null, BWT: number | null): SweepRun {
   return { point, seed, ACC, BWT, outDir: '' };

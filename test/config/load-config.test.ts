@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, ConfigError, parseConfig } from '../../src/config/load-config';
-import { loadPreset, presetNames } from '../../src/config/presets';
+import { applyOverrides, ConfigError, parseConfig } from '../../src/config/load-config.js';
+import { loadPreset, presetNames } from '../../src/config/presets.js';
 
 describe('config', () => {
   it('fills defaults and keeps given values', () => {

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cropFlipImage, drawAugment, STANDARD_AUGMENT } from '../../src/data/augment';
+import { cropFlipImage, drawAugment, STANDARD_AUGMENT } from '../../src/data/augment.js';
 import {
   batchCount,
   batches,
@@ -9,9 +9,9 @@ import {
   hostBatches,
   normalizationTable,
   trainBatches,
-} from '../../src/data/batches';
-import type { LabelledImages } from '../../src/data/images';
-import { Rng } from '../../src/util/rng';
+} from '../../src/data/batches.js';
+import type { LabelledImages } from '../../src/data/images.js';
+import { Rng } from '../../src/util/rng.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

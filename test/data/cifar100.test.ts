@@ -7,7 +7,7 @@ import {
   CIFAR100_RECORD_BYTES,
   loadCifar100,
   loadSplitCifar100,
-} from '../../src/data/cifar100';
+} from '../../src/data/cifar100.js';
 
 interface Rec {
   readonly coarse: number;

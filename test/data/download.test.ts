@@ -14,13 +14,13 @@ import {
   downloadFile,
   formatProgress,
   stderrProgress,
-} from '../../src/data/download';
+} from '../../src/data/download.js';
 import {
   COMPLETE_MARKER,
   extractArchive,
   isExtracted,
   safeEntryPath,
-} from '../../src/data/extract-archive';
+} from '../../src/data/extract-archive.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

@@ -10,8 +10,8 @@ import {
   FASHION_MNIST_SYSTEM_DIR,
   loadFashionMnist,
   loadSplitFashionMnist,
-} from '../../src/data/fashion-mnist';
-import { encodeIdx, parseIdx } from '../../src/data/idx';
+} from '../../src/data/fashion-mnist.js';
+import { encodeIdx, parseIdx } from '../../src/data/idx.js';
 
 /** Big-endian header bytes written by hand, so the reader is checked against the spec, not the writer. */
 function rawIdx(magic: number, dims: number[], data: Uint8Array): Buffer {

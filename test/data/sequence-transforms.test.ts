@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { LabelledImages } from '../../src/data/images';
+import type { LabelledImages } from '../../src/data/images.js';
 import {
   permutedSequence,
   pixelPermutations,
   rotatedSequence,
   rotateImage,
   singleTaskSequence,
-} from '../../src/data/sequence-transforms';
-import { splitByClass } from '../../src/data/split-sequence';
+} from '../../src/data/sequence-transforms.js';
+import { splitByClass } from '../../src/data/split-sequence.js';
 
 const NORM = { mean: [0.5], std: [0.5] };
 

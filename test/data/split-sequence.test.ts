@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LabelledImages } from '../../src/data/images';
-import { orderClasses, splitByClass, taskClassCounts } from '../../src/data/split-sequence';
+import type { LabelledImages } from '../../src/data/images.js';
+import { orderClasses, splitByClass, taskClassCounts } from '../../src/data/split-sequence.js';
 
 const NORM = { mean: [0.5], std: [0.25] };
 

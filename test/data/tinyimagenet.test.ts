@@ -8,7 +8,7 @@ import {
   loadTinyImageNet,
   TINY_IMAGENET_CACHE_FILE,
   TINY_IMAGENET_NORMALIZATION,
-} from '../../src/data/tinyimagenet';
+} from '../../src/data/tinyimagenet.js';
 
 type Rgb = readonly [number, number, number];
 

@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { applyOverrides, parseConfig } from '../../src/config/load-config';
-import { loadPreset } from '../../src/config/presets';
-import { imageCount, type LabelledImages, selectImages } from '../../src/data/images';
-import { loadSequence } from '../../src/data/load-sequence';
-import type { TaskSequence } from '../../src/data/task-sequence';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { applyOverrides, parseConfig } from '../../src/config/load-config.js';
+import { loadPreset } from '../../src/config/presets.js';
+import { imageCount, type LabelledImages, selectImages } from '../../src/data/images.js';
+import { loadSequence } from '../../src/data/load-sequence.js';
+import type { TaskSequence } from '../../src/data/task-sequence.js';
 import {
   type ClassifierEdit,
   type EditClassifierStats,
@@ -16,13 +16,13 @@ import {
   predict,
   preservedSecondMoment,
   setKernel,
-} from '../../src/editing/edit-classifier';
-import type { ContinualModel } from '../../src/models/continual-model';
-import { createModel } from '../../src/models/create-model';
-import { loadCheckpoint, loadModelWeights } from '../../src/train/checkpoint';
-import { runContinual } from '../../src/train/continual-run';
-import { evaluate } from '../../src/train/evaluate';
-import { Rng } from '../../src/util/rng';
+} from '../../src/editing/edit-classifier.js';
+import type { ContinualModel } from '../../src/models/continual-model.js';
+import { createModel } from '../../src/models/create-model.js';
+import { loadCheckpoint, loadModelWeights } from '../../src/train/checkpoint.js';
+import { runContinual } from '../../src/train/continual-run.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { Rng } from '../../src/util/rng.js';
 
 /*
  * 40 training images per task keep the 200 preserved keys fewer than fc2's 256 inputs, so C0 has

@@ -3,11 +3,11 @@ import {
   type EditLinearOptions,
   editLinear,
   SequentialEditor,
-} from '../../src/editing/edit-linear';
-import { identity, matmul, matmulNT, transpose } from '../../src/linalg/dense';
-import { denseProjector } from '../../src/linalg/projector';
-import { solve } from '../../src/linalg/solve';
-import { Rng } from '../../src/util/rng';
+} from '../../src/editing/edit-linear.js';
+import { identity, matmul, matmulNT, transpose } from '../../src/linalg/dense.js';
+import { denseProjector } from '../../src/linalg/projector.js';
+import { solve } from '../../src/linalg/solve.js';
+import { Rng } from '../../src/util/rng.js';
 
 const D_OUT = 20;
 const D_IN = 30;

@@ -7,8 +7,8 @@ import {
   matmulTN,
   transpose,
   view,
-} from '../../src/linalg/dense';
-import { Rng } from '../../src/util/rng';
+} from '../../src/linalg/dense.js';
+import { Rng } from '../../src/util/rng.js';
 
 function random(rng: Rng, len: number): Float64Array {
   const a = new Float64Array(len);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, matmulTN, transpose } from '../../src/linalg/dense';
-import { eigh, eighColumns } from '../../src/linalg/eigh';
-import { Rng } from '../../src/util/rng';
-import { randomSymmetric } from '../helpers';
+import { matmul, matmulTN, transpose } from '../../src/linalg/dense.js';
+import { eigh, eighColumns } from '../../src/linalg/eigh.js';
+import { Rng } from '../../src/util/rng.js';
+import { randomSymmetric } from '../helpers.js';
 
 function randomMatrix(rng: Rng, rows: number, cols: number): Float64Array {
   const a = new Float64Array(rows * cols);

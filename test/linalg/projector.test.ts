@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, transpose } from '../../src/linalg/dense';
-import { eigh, eighColumns } from '../../src/linalg/eigh';
-import { nullSpaceSize, validateRule } from '../../src/linalg/null-space-rule';
+import { matmul, transpose } from '../../src/linalg/dense.js';
+import { eigh, eighColumns } from '../../src/linalg/eigh.js';
+import { nullSpaceSize, validateRule } from '../../src/linalg/null-space-rule.js';
 import {
   applyProjector,
   buildProjector,
   denseProjector,
   projectorColumns,
   projectorFromBasis,
-} from '../../src/linalg/projector';
-import { maxAbsDiff, norm, randomNormal } from '../helpers';
+} from '../../src/linalg/projector.js';
+import { maxAbsDiff, norm, randomNormal } from '../helpers.js';
 
 /** XᵀX/rows for a rows×n X whose columns live in a `rank`-dimensional subspace. */
 function lowRankCovariance(n: number, rank: number, rows: number, seed: number): Float64Array {

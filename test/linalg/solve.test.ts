@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { identity, matmul } from '../../src/linalg/dense';
-import { luFactor, luSolve, solve } from '../../src/linalg/solve';
-import { Rng } from '../../src/util/rng';
+import { identity, matmul } from '../../src/linalg/dense.js';
+import { luFactor, luSolve, solve } from '../../src/linalg/solve.js';
+import { Rng } from '../../src/util/rng.js';
 
 function random(rng: Rng, len: number): Float64Array {
   const a = new Float64Array(len);

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { gemm, sharedFloat64, view } from '../../src/linalg/dense';
-import { eigh } from '../../src/linalg/eigh';
-import { runningWorkers, setThreads, symvUpper, threadCount } from '../../src/linalg/threads';
-import { Rng } from '../../src/util/rng';
-import { randomSymmetric } from '../helpers';
+import { gemm, sharedFloat64, view } from '../../src/linalg/dense.js';
+import { eigh } from '../../src/linalg/eigh.js';
+import { runningWorkers, setThreads, symvUpper, threadCount } from '../../src/linalg/threads.js';
+import { Rng } from '../../src/util/rng.js';
+import { randomSymmetric } from '../helpers.js';
 
 function randomShared(rng: Rng, length: number): Float64Array {
   const a = sharedFloat64(length);

@@ -2,7 +2,7 @@ import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppendOnlyFile } from '../../src/logging/append-only-file';
+import { AppendOnlyFile } from '../../src/logging/append-only-file.js';
 
 describe('AppendOnlyFile', () => {
   it('appends after what the file held, and refuses appends once closed', () => {

@@ -6,7 +6,7 @@ import {
   formatProgress,
   formatRate,
   type ProgressState,
-} from '../../src/logging/console-progress';
+} from '../../src/logging/console-progress.js';
 
 const base: ProgressState = {
   task: 1,

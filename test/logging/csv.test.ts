@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyMatrixCsv, csvCell, csvRow, toCsv } from '../../src/logging/csv';
-import { syntheticResults } from './fixtures';
+import { accuracyMatrixCsv, csvCell, csvRow, toCsv } from '../../src/logging/csv.js';
+import { syntheticResults } from './fixtures.js';
 
 describe('csv quoting', () => {
   it('quotes only when needed and doubles quotes', () => {

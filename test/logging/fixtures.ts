@@ -1,5 +1,9 @@
 /** Synthetic run results shared by the logging tests and scripts/check-report.ts. */
-import type { EpochRecord, LayerProjectionRecord, RunResults } from '../../src/metrics/run-results';
+import type {
+  EpochRecord,
+  LayerProjectionRecord,
+  RunResults,
+} from '../../src/metrics/run-results.js';
 
 const LAYERS = [
   { layer: 'conv1', n: 27 },

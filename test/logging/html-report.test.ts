@@ -2,15 +2,20 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, domProblems, dumpDom } from '../../scripts/check-report';
+import { CHROMIUM, domProblems, dumpDom } from '../../scripts/check-report.js';
 import {
   configText,
   humanDuration,
   renderReport,
   writeReport,
-} from '../../src/logging/html-report';
-import { escapeHtml, niceTicks, sampleIndices, spectrumChart } from '../../src/logging/svg-charts';
-import { syntheticResults } from './fixtures';
+} from '../../src/logging/html-report.js';
+import {
+  escapeHtml,
+  niceTicks,
+  sampleIndices,
+  spectrumChart,
+} from '../../src/logging/svg-charts.js';
+import { syntheticResults } from './fixtures.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JsonlWriter, readJsonl, toJsonLine } from '../../src/logging/jsonl';
+import { JsonlWriter, readJsonl, toJsonLine } from '../../src/logging/jsonl.js';
 
 let dir: string;
 beforeEach(() => {

@@ -8,7 +8,7 @@ import {
   fieldString,
   fieldUint64,
   ProtoWriter,
-} from '../../src/logging/protobuf';
+} from '../../src/logging/protobuf.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -2,14 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { maskedCrc32c } from '../../src/logging/crc32c';
+import { maskedCrc32c } from '../../src/logging/crc32c.js';
 import {
   decodeRecords,
   encodeEvent,
   frameRecord,
   readEventFile,
   TensorBoardWriter,
-} from '../../src/logging/tensorboard';
+} from '../../src/logging/tensorboard.js';
 
 let dir: string;
 beforeEach(() => {

@@ -4,7 +4,7 @@ import {
   backwardTransfer,
   forgetting,
   forwardTransfer,
-} from '../../src/metrics/continual-metrics';
+} from '../../src/metrics/continual-metrics.js';
 
 const acc = [
   [90, null, null],

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { BatchNorm } from '../../src/models/layers';
-import { maxAbsDiff, randomNormal } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { BatchNorm } from '../../src/models/layers.js';
+import { maxAbsDiff, randomNormal } from '../helpers.js';
 
 describe('BatchNorm', () => {
   beforeAll(async () => {

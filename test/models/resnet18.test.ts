@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import type { LabelledImages } from '../../src/data/images';
-import { forward } from '../../src/models/continual-model';
-import { createResNet18 } from '../../src/models/resnet18';
-import { covarianceMatrix } from '../../src/nullspace/covariance';
-import { ProjectionState } from '../../src/nullspace/projection-state';
-import { Rng } from '../../src/util/rng';
-import { norm } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import type { LabelledImages } from '../../src/data/images.js';
+import { forward } from '../../src/models/continual-model.js';
+import { createResNet18 } from '../../src/models/resnet18.js';
+import { covarianceMatrix } from '../../src/nullspace/covariance.js';
+import { ProjectionState } from '../../src/nullspace/projection-state.js';
+import { Rng } from '../../src/util/rng.js';
+import { norm } from '../helpers.js';
 
 /** Flat-coloured images: their patches span few directions, so the stem has a real null space. */
 function flatImages(count: number, size: number, seed: number): LabelledImages {

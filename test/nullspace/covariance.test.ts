@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
+import { selectBackend } from '../../src/backend/select-backend.js';
 import {
   addGram,
   addRows,
   covarianceMatrix,
   emptyCovariance,
-} from '../../src/nullspace/covariance';
-import { layerInputRows } from '../../src/nullspace/layer-inputs';
-import { maxAbsDiff, randomNormal } from '../helpers';
+} from '../../src/nullspace/covariance.js';
+import { layerInputRows } from '../../src/nullspace/layer-inputs.js';
+import { maxAbsDiff, randomNormal } from '../helpers.js';
 
 describe('covariance accumulation', () => {
   beforeAll(async () => {

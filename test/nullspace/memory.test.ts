@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendInfo, selectBackend } from '../../src/backend/select-backend';
-import { applyOverrides, parseConfig } from '../../src/config/load-config';
-import { loadPreset } from '../../src/config/presets';
-import type { ExperimentConfig } from '../../src/config/schema';
-import { loadSequence } from '../../src/data/load-sequence';
-import type { TaskSequence } from '../../src/data/task-sequence';
-import { runContinual } from '../../src/train/continual-run';
+import { type BackendInfo, selectBackend } from '../../src/backend/select-backend.js';
+import { applyOverrides, parseConfig } from '../../src/config/load-config.js';
+import { loadPreset } from '../../src/config/presets.js';
+import type { ExperimentConfig } from '../../src/config/schema.js';
+import { loadSequence } from '../../src/data/load-sequence.js';
+import type { TaskSequence } from '../../src/data/task-sequence.js';
+import { runContinual } from '../../src/train/continual-run.js';
 
 /**
  * A leaked tensor per step or per task is invisible in a short test run and fatal in a

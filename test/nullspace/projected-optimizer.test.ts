@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import type { Parameter } from '../../src/models/parameter';
-import { type OptimizerConfig, ProjectedOptimizer } from '../../src/nullspace/projected-optimizer';
-import { maxAbsDiff } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import type { Parameter } from '../../src/models/parameter.js';
+import {
+  type OptimizerConfig,
+  ProjectedOptimizer,
+} from '../../src/nullspace/projected-optimizer.js';
+import { maxAbsDiff } from '../helpers.js';
 
 const base: OptimizerConfig = {
   type: 'adam',

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import type { LabelledImages } from '../../src/data/images';
-import { createMlp } from '../../src/models/mlp';
-import { addRows, covarianceMatrix, emptyCovariance } from '../../src/nullspace/covariance';
-import { ProjectionState } from '../../src/nullspace/projection-state';
-import { Rng } from '../../src/util/rng';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import type { LabelledImages } from '../../src/data/images.js';
+import { createMlp } from '../../src/models/mlp.js';
+import { addRows, covarianceMatrix, emptyCovariance } from '../../src/nullspace/covariance.js';
+import { ProjectionState } from '../../src/nullspace/projection-state.js';
+import { Rng } from '../../src/util/rng.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { gram } from '../../src/ops/gram';
-import { randomNormal } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { gram } from '../../src/ops/gram.js';
+import { randomNormal } from '../helpers.js';
 
 // wasm takes a different matMul layout from the other backends (see gram).
 describe.each(['cpu', 'wasm'])('Gram matrices on %s', (backend) => {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { convPadding } from '../../src/models/layers';
-import type { PatchGeometry } from '../../src/models/parameter';
-import { conv2d } from '../../src/ops/conv2d';
-import { im2col, outputSize } from '../../src/ops/im2col';
-import { maxAbsDiff, randomNormal } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { convPadding } from '../../src/models/layers.js';
+import type { PatchGeometry } from '../../src/models/parameter.js';
+import { conv2d } from '../../src/ops/conv2d.js';
+import { im2col, outputSize } from '../../src/ops/im2col.js';
+import { maxAbsDiff, randomNormal } from '../helpers.js';
 
 const cases: [string, PatchGeometry, number, number][] = [
   ['3×3 stride 1 pad 1', { kernelSize: [3, 3], strides: [1, 1], padding: 1 }, 6, 6],

@@ -1,19 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { parseConfig } from '../../src/config/load-config';
-import { loadSequence } from '../../src/data/load-sequence';
-import type { TaskSequence } from '../../src/data/task-sequence';
-import type { ContinualModel } from '../../src/models/continual-model';
-import { createModel } from '../../src/models/create-model';
-import type { ProjectedLayer } from '../../src/models/parameter';
-import type { ProjectionSnapshot } from '../../src/nullspace/projection-state';
-import { createStrategy } from '../../src/strategies/registry';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
-import { learnTask } from '../../src/train/train-task';
-import { Rng } from '../../src/util/rng';
-import { norm } from '../helpers';
-import { syntheticConfig, syntheticModel, syntheticSequence, trainTasks } from './synthetic';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { loadSequence } from '../../src/data/load-sequence.js';
+import type { TaskSequence } from '../../src/data/task-sequence.js';
+import type { ContinualModel } from '../../src/models/continual-model.js';
+import { createModel } from '../../src/models/create-model.js';
+import type { ProjectedLayer } from '../../src/models/parameter.js';
+import type { ProjectionSnapshot } from '../../src/nullspace/projection-state.js';
+import { createStrategy } from '../../src/strategies/registry.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { learnTask } from '../../src/train/train-task.js';
+import { Rng } from '../../src/util/rng.js';
+import { norm } from '../helpers.js';
+import { syntheticConfig, syntheticModel, syntheticSequence, trainTasks } from './synthetic.js';
 
 const overrides = {
   data: { tasks: 5, trainLimit: 400, testLimit: 100 },

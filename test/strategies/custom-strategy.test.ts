@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '../../examples/custom-strategy';
-import { selectBackend } from '../../src/backend/select-backend';
-import { createStrategy, strategyNames } from '../../src/strategies/registry';
-import type { StrategyContext } from '../../src/strategies/strategy';
-import { Rng } from '../../src/util/rng';
+import '../../examples/custom-strategy.js';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { createStrategy, strategyNames } from '../../src/strategies/registry.js';
+import type { StrategyContext } from '../../src/strategies/strategy.js';
+import { Rng } from '../../src/util/rng.js';
 import {
   syntheticConfig,
   syntheticModel,
   syntheticSequence,
   trainTasks,
   wholeBatch,
-} from './synthetic';
+} from './synthetic.js';
 
 describe('examples/custom-strategy', () => {
   beforeAll(async () => {

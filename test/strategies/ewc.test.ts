@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { createStrategy } from '../../src/strategies/registry';
-import type { StrategyContext } from '../../src/strategies/strategy';
-import { evaluate } from '../../src/train/evaluate';
-import { Rng } from '../../src/util/rng';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { createStrategy } from '../../src/strategies/registry.js';
+import type { StrategyContext } from '../../src/strategies/strategy.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { Rng } from '../../src/util/rng.js';
 import {
   layerIo,
   relativeChange,
@@ -12,7 +12,7 @@ import {
   syntheticModel,
   syntheticSequence,
   trainTasks,
-} from './synthetic';
+} from './synthetic.js';
 
 const sequence = syntheticSequence();
 

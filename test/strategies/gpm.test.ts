@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import { matmulTN } from '../../src/linalg/dense';
-import type { LayerProjectionRecord } from '../../src/metrics/run-results';
-import type { ContinualModel } from '../../src/models/continual-model';
-import { createGpm, emptyBasis, extendBasis, type GpmSnapshot } from '../../src/strategies/gpm';
-import { createStrategy } from '../../src/strategies/registry';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
-import { Rng } from '../../src/util/rng';
-import { maxAbsDiff, norm, randomNormal } from '../helpers';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import { matmulTN } from '../../src/linalg/dense.js';
+import type { LayerProjectionRecord } from '../../src/metrics/run-results.js';
+import type { ContinualModel } from '../../src/models/continual-model.js';
+import { createGpm, emptyBasis, extendBasis, type GpmSnapshot } from '../../src/strategies/gpm.js';
+import { createStrategy } from '../../src/strategies/registry.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { Rng } from '../../src/util/rng.js';
+import { maxAbsDiff, norm, randomNormal } from '../helpers.js';
 import {
   layerIo,
   relativeChange,
@@ -16,7 +16,7 @@ import {
   syntheticModel,
   syntheticSequence,
   trainTasks,
-} from './synthetic';
+} from './synthetic.js';
 
 const sequence = syntheticSequence();
 const config = syntheticConfig('gpm', { gpm: { threshold: 0.999, samples: 128 } });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend/select-backend';
-import type { ContinualModel } from '../../src/models/continual-model';
-import { createStrategy } from '../../src/strategies/registry';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
-import { Rng } from '../../src/util/rng';
+import { selectBackend } from '../../src/backend/select-backend.js';
+import type { ContinualModel } from '../../src/models/continual-model.js';
+import { createStrategy } from '../../src/strategies/registry.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { Rng } from '../../src/util/rng.js';
 import {
   headLogits,
   relativeChange,
@@ -13,7 +13,7 @@ import {
   syntheticSequence,
   trainTasks,
   wholeBatch,
-} from './synthetic';
+} from './synthetic.js';
 
 const sequence = syntheticSequence();
 const config = syntheticConfig('lwf', { lwf: { alpha: 3, temperature: 2 } });

@@ -1,16 +1,16 @@
 /** A tiny two-task problem on 4×4 grey images and a training loop over it, for strategy tests. */
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig } from '../../src/config/load-config';
-import type { ExperimentConfig } from '../../src/config/schema';
-import { batches } from '../../src/data/batches';
-import type { LabelledImages } from '../../src/data/images';
-import type { TaskSequence } from '../../src/data/task-sequence';
-import { type ContinualModel, forward } from '../../src/models/continual-model';
-import { createModel } from '../../src/models/create-model';
-import type { ProjectedLayer } from '../../src/models/parameter';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy';
-import { learnTask } from '../../src/train/train-task';
-import { Rng } from '../../src/util/rng';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { ExperimentConfig } from '../../src/config/schema.js';
+import { batches } from '../../src/data/batches.js';
+import type { LabelledImages } from '../../src/data/images.js';
+import type { TaskSequence } from '../../src/data/task-sequence.js';
+import { type ContinualModel, forward } from '../../src/models/continual-model.js';
+import { createModel } from '../../src/models/create-model.js';
+import type { ProjectedLayer } from '../../src/models/parameter.js';
+import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { learnTask } from '../../src/train/train-task.js';
+import { Rng } from '../../src/util/rng.js';
 
 const SIDE = 4;
 const PIXELS = SIDE * SIDE;

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendInfo, selectBackend } from '../../src/backend/select-backend';
-import { parseConfig } from '../../src/config/load-config';
-import { loadSequence } from '../../src/data/load-sequence';
-import { readEventFile } from '../../src/logging/tensorboard';
-import type { RunResults } from '../../src/metrics/run-results';
-import { runContinual } from '../../src/train/continual-run';
+import { type BackendInfo, selectBackend } from '../../src/backend/select-backend.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { loadSequence } from '../../src/data/load-sequence.js';
+import { readEventFile } from '../../src/logging/tensorboard.js';
+import type { RunResults } from '../../src/metrics/run-results.js';
+import { runContinual } from '../../src/train/continual-run.js';
 
 const config = parseConfig(
   {
