@@ -24,7 +24,6 @@ import {
   verifyFile,
 } from '../data/download.js';
 import { extractArchive, isExtracted } from '../data/extract-archive.js';
-import { isMain } from './entry-point.js';
 
 const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
 
@@ -213,10 +212,4 @@ async function isFile(path: string): Promise<boolean> {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
 }

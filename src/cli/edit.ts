@@ -24,7 +24,6 @@ import { runContinual } from '../train/continual-run.js';
 import { evaluate } from '../train/evaluate.js';
 import { Rng } from '../util/rng.js';
 import { reportCliError, UsageError } from './cli-errors.js';
-import { runIfMain } from './entry-point.js';
 
 const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=value ...] [--edits N] [--task T]
                         [--seed S] [--backend gpu|node|wasm|cpu] [--out DIR]
@@ -353,5 +352,3 @@ function defaultOutDir(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return join('runs', `edit-${stamp}`);
 }
-
-runIfMain(import.meta.url, 'edit', main);

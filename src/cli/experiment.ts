@@ -7,7 +7,6 @@ import { loadPreset, presetNames } from '../config/presets.js';
 import { loadSequence } from '../data/load-sequence.js';
 import { runContinual } from '../train/continual-run.js';
 import { reportCliError } from './cli-errors.js';
-import { runIfMain } from './entry-point.js';
 import { RUN_OPTIONS } from './run-options.js';
 
 const USAGE = `usage: npm run experiment -- [--preset NAME | --config FILE.json] [--set key=value ...]
@@ -82,5 +81,3 @@ function parse(argv: string[]) {
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
-
-runIfMain(import.meta.url, 'experiment', main);

@@ -12,7 +12,6 @@ import type { RunResults } from '../metrics/run-results.js';
 import { strategyNames } from '../strategies/registry.js';
 import { runContinual } from '../train/continual-run.js';
 import { reportCliError } from './cli-errors.js';
-import { runIfMain } from './entry-point.js';
 import { RUN_OPTIONS } from './run-options.js';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
@@ -352,5 +351,3 @@ export async function main(argv: string[]): Promise<number> {
     return reportCliError('sweep', err);
   }
 }
-
-runIfMain(import.meta.url, 'sweep', main);

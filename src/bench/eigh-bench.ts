@@ -1,16 +1,17 @@
 /**
  * Benchmark of the float64 symmetric eigensolver on covariance-like matrices:
- *   npx tsx bench/eigh.ts [n ...]        (default: 27 576 1152 2304 4608)
+ *   npx tsx src/bench/eigh-bench.ts [n ...]        (default: 27 576 1152 2304 4608)
  * For each n it times `eigh` on XᵀX/N with X of 2n rows (full rank) and reports the relative
  * reconstruction error ‖A − V Λ Vᵀ‖_F/‖A‖_F and the orthogonality error ‖VᵀV − I‖_max; a
  * rank-deficient matrix (X with n/2 rows) is timed as well. Threads: env NSCL_EIGH_THREADS
  * (default: available cores, at most 4); the count and the machine's load are printed first.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { gemm, transpose, view } from '../src/linalg/dense.js';
-import { eigh } from '../src/linalg/eigh.js';
-import { threadCount } from '../src/linalg/threads.js';
-import { Rng } from '../src/util/rng.js';
+import { isMain } from '../cli/entry-point.js';
+import { gemm, transpose, view } from '../linalg/dense.js';
+import { eigh } from '../linalg/eigh.js';
+import { threadCount } from '../linalg/threads.js';
+import { Rng } from '../util/rng.js';
 
 export interface EighBenchRow {
   n: number;
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   main().catch((err) => {
     console.error(err);
     process.exit(1);

@@ -1,52 +1,52 @@
 /**
  * Performance bench (not part of `npm test`):
- *   npm run bench -- [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
- *                    [--part throughput,boundary,memory,eigh]
+ *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
+ *                      [--part throughput,boundary,memory,eigh] [--out FILE]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
  *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
  *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
  *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
- * bench/results.json. Each tfjs part runs in its own child process: one process per backend keeps
+ * --out (default bench/results.json, from the working directory). Each tfjs part runs in its own child process: one process per backend keeps
  * the measurement free of the other backend's kernels and memory.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendInfo, describeBackend, selectBackend } from '../src/backend/select-backend.js';
-import { applyOverrides, parseConfig } from '../src/config/load-config.js';
-import { loadPreset } from '../src/config/presets.js';
-import type { LabelledImages } from '../src/data/images.js';
-import { loadSequence } from '../src/data/load-sequence.js';
-import type { Normalization, TaskSequence } from '../src/data/task-sequence.js';
-import { eigh, type SymmetricEigen } from '../src/linalg/eigh.js';
-import { nullSpaceSize } from '../src/linalg/null-space-rule.js';
-import { buildProjector } from '../src/linalg/projector.js';
-import { type ContinualModel, forward } from '../src/models/continual-model.js';
-import { createMlp } from '../src/models/mlp.js';
-import type { ProjectedLayer } from '../src/models/parameter.js';
-import { createResNet18 } from '../src/models/resnet18.js';
-import type { CovarianceState } from '../src/nullspace/covariance.js';
-import type { CovarianceMode } from '../src/nullspace/layer-inputs.js';
-import { ProjectedOptimizer, type UpdateTransform } from '../src/nullspace/projected-optimizer.js';
+import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
+import { isMain } from '../cli/entry-point.js';
+import { applyOverrides, parseConfig } from '../config/load-config.js';
+import { loadPreset } from '../config/presets.js';
+import type { LabelledImages } from '../data/images.js';
+import { loadSequence } from '../data/load-sequence.js';
+import type { Normalization, TaskSequence } from '../data/task-sequence.js';
+import { eigh, type SymmetricEigen } from '../linalg/eigh.js';
+import { nullSpaceSize } from '../linalg/null-space-rule.js';
+import { buildProjector } from '../linalg/projector.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
+import { createMlp } from '../models/mlp.js';
+import type { ProjectedLayer } from '../models/parameter.js';
+import { createResNet18 } from '../models/resnet18.js';
+import type { CovarianceState } from '../nullspace/covariance.js';
+import type { CovarianceMode } from '../nullspace/layer-inputs.js';
+import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
 import {
   nullSpaceProjector,
   type ProjectionOptions,
   ProjectionState,
-} from '../src/nullspace/projection-state.js';
-import { TensorProjector } from '../src/nullspace/tensor-projector.js';
-import { outputSize } from '../src/ops/im2col.js';
-import { createStrategy } from '../src/strategies/registry.js';
-import type { Strategy, StrategyContext } from '../src/strategies/strategy.js';
-import { runContinual } from '../src/train/continual-run.js';
-import { trainTask } from '../src/train/train-task.js';
-import { Rng } from '../src/util/rng.js';
-import { benchEigh, covarianceLike, type EighBenchRow } from './eigh.js';
+} from '../nullspace/projection-state.js';
+import { TensorProjector } from '../nullspace/tensor-projector.js';
+import { outputSize } from '../ops/im2col.js';
+import { createStrategy } from '../strategies/registry.js';
+import type { Strategy, StrategyContext } from '../strategies/strategy.js';
+import { runContinual } from '../train/continual-run.js';
+import { trainTask } from '../train/train-task.js';
+import { Rng } from '../util/rng.js';
+import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
 
-const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 const SCRIPT = fileURLToPath(import.meta.url);
 const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 /** Steps run before timing: the first ones compile kernels and grow the memory pools. */
@@ -559,6 +559,8 @@ interface Options {
   json: boolean;
   allModels: boolean;
   maxStepSeconds: number;
+  /** Where the figures go (merged with the parts already there). */
+  out: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -572,6 +574,7 @@ function parseOptions(argv: string[]): Options {
       json: { type: 'boolean', default: false },
       'all-models': { type: 'boolean', default: false },
       'max-step-seconds': { type: 'string', default: '300' },
+      out: { type: 'string', default: join('bench', 'results.json') },
     },
     strict: true,
   });
@@ -591,6 +594,7 @@ function parseOptions(argv: string[]): Options {
     json: values.json,
     allModels: values['all-models'],
     maxStepSeconds: Number(values['max-step-seconds']),
+    out: values.out,
   };
 }
 
@@ -729,7 +733,7 @@ function gitCommit(): string {
   const git = (...args: string[]) =>
     spawnSync('git', args, {
       encoding: 'utf8',
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      cwd: dirname(SCRIPT),
     });
   const head = git('rev-parse', '--short', 'HEAD').stdout.trim() || 'unknown';
   const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
@@ -825,9 +829,9 @@ function memoryTable(rows: MemoryRow[]): string {
  * Parts not rerun keep their earlier figures (each part records when it was measured in
  * `measured`), so a slow part can be rerun alone; figures from another machine are dropped.
  */
-function previousResults(): Record<string, unknown> {
-  if (!existsSync(RESULTS)) return {};
-  const previous = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
+function previousResults(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const was = previous.machine as ReturnType<typeof machine> | undefined;
   const now = machine();
   // Whole-file fields of older versions; `measured` now says them per part.
@@ -837,7 +841,8 @@ function previousResults(): Record<string, unknown> {
 
 async function orchestrate(options: Options): Promise<void> {
   const started = Date.now();
-  const results: Record<string, unknown> = { ...previousResults(), machine: machine() };
+  const results: Record<string, unknown> = { ...previousResults(options.out), machine: machine() };
+  mkdirSync(dirname(options.out), { recursive: true });
   const measured = (results.measured ?? {}) as Record<string, unknown>;
   const tables: string[] = [];
   // Written after every part: a long bench interrupted late keeps what it measured.
@@ -851,7 +856,7 @@ async function orchestrate(options: Options): Promise<void> {
     };
     results.measured = measured;
     results.timestamp = new Date().toISOString();
-    writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
+    writeFileSync(options.out, `${JSON.stringify(results, null, 1)}\n`);
     tables.push(table);
   };
   /**
@@ -905,17 +910,21 @@ async function orchestrate(options: Options): Promise<void> {
   }
   const m = results.machine as ReturnType<typeof machine>;
   console.log(
-    `\n${m.cpu}, ${m.cores} cores, ${m.totalMemoryGiB.toFixed(1)} GiB, node ${m.node}, tfjs ${m.tfjs}\n\n${tables.join('\n\n')}\n\n(${RESULTS}, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    `\n${m.cpu}, ${m.cores} cores, ${m.totalMemoryGiB.toFixed(1)} GiB, node ${m.node}, tfjs ${m.tfjs}\n\n${tables.join('\n\n')}\n\n(${options.out}, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
   );
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+/** `nullspace-cl bench`; the parts run in children started on this same file (see runChild). */
+export async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
   if (options.json) await child(options);
   else await orchestrate(options);
+  return 0;
 }
 
-main().catch((err) => {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
