@@ -47,7 +47,7 @@ export type { LayerProjectionRecord, RunResults } from './metrics/run-results.js
 export { type ContinualModel, forward, trainableFor } from './models/continual-model.js';
 export { createModel } from './models/create-model.js';
 export { createMlp } from './models/mlp.js';
-export type { Parameter, ParamGroup, PatchGeometry, ProjectedLayer } from './models/parameter.js';
+export type { Parameter, ParamGroup, ProjectedLayer } from './models/parameter.js';
 export { createResNet18 } from './models/resnet18.js';
 export {
   addGram,
@@ -65,6 +65,7 @@ export {
 export { ProjectionState } from './nullspace/projection-state.js';
 export { TensorProjector } from './nullspace/tensor-projector.js';
 export { im2col } from './ops/im2col.js';
+export type { PatchGeometry } from './ops/patch-geometry.js';
 export { createStrategy, registerStrategy, strategyNames } from './strategies/registry.js';
 export type {
   StepInputs,

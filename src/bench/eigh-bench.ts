@@ -7,10 +7,10 @@
  * (default: available cores, at most 4); the count and the machine's load are printed first.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { isMain } from '../cli/entry-point.js';
 import { gemm, transpose, view } from '../linalg/dense.js';
 import { eigh } from '../linalg/eigh.js';
 import { threadCount } from '../linalg/threads.js';
+import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 
 export interface EighBenchRow {

@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
-import { isMain } from '../cli/entry-point.js';
 import { applyOverrides, parseConfig } from '../config/load-config.js';
 import { loadPreset } from '../config/presets.js';
 import type { LabelledImages } from '../data/images.js';
@@ -44,6 +43,7 @@ import { createStrategy } from '../strategies/registry.js';
 import type { Strategy, StrategyContext } from '../strategies/strategy.js';
 import { runContinual } from '../train/continual-run.js';
 import { trainTask } from '../train/train-task.js';
+import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { isMain } from '../util/entry-point.js';
 /**
  * `nullspace-cl <command> [options]`: one program for every command. Each command's module is
  * imported only when it runs, so `datasets` or `--help` never start TensorFlow.js.
  */
 import { reportCliError } from './cli-errors.js';
-import { isMain } from './entry-point.js';
 
 interface Command {
   readonly summary: string;

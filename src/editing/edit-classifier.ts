@@ -17,7 +17,7 @@ import type { Normalization } from '../data/task-sequence.js';
 import { matmul, matmulNT, transpose } from '../linalg/dense.js';
 import { type ContinualModel, forward } from '../models/continual-model.js';
 import type { ProjectedLayer } from '../models/parameter.js';
-import { crossEntropy } from '../train/loss.js';
+import { crossEntropy } from '../ops/loss.js';
 import { editLinear } from './edit-linear.js';
 
 /** Inputs of one Dense layer over a set of images, laid out as edit-linear's keys. */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from '../ops/conv2d.js';
+import type { PatchGeometry } from '../ops/patch-geometry.js';
 import type { Rng } from '../util/rng.js';
 import {
   constantVariable,
   type Parameter,
-  type PatchGeometry,
   type ProjectedLayer,
   uniformVariable,
 } from './parameter.js';
@@ -15,20 +15,6 @@ export type LayerInputHook = (layer: ProjectedLayer, input: tf.Tensor) => void;
 export interface ForwardContext {
   readonly training: boolean;
   readonly onLayerInput?: LayerInputHook;
-}
-
-/** tfjs conv padding for a PatchGeometry: symmetric counts become explicit per-side pads. */
-export function convPadding(
-  padding: PatchGeometry['padding'],
-): 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
-  return typeof padding === 'number'
-    ? [
-        [0, 0],
-        [padding, padding],
-        [padding, padding],
-        [0, 0],
-      ]
-    : padding;
 }
 
 export class Conv2d {

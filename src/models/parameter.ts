@@ -1,18 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { PatchGeometry } from '../ops/patch-geometry.js';
 import type { Rng } from '../util/rng.js';
 
 /** Optimiser groups: each gets its own learning rate and each strategy treats them differently. */
 export type ParamGroup = 'backbone' | 'bn' | 'head';
-
-/**
- * Geometry of a convolution's input patches; `padding` is a symmetric pixel count (PyTorch
- * style, what the reference ResNet uses) or TensorFlow's 'same'/'valid'.
- */
-export interface PatchGeometry {
-  readonly kernelSize: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly padding: 'same' | 'valid' | number;
-}
 
 /**
  * A layer whose weight updates null-space projection constrains. Its kernel is a matrix over

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Registers tfjs' gradients, one of which is replaced below.
 import '@tensorflow/tfjs';
-import { convPadding } from '../models/layers.js';
-import type { PatchGeometry } from '../models/parameter.js';
 import { paddingAmounts } from './im2col.js';
+import { convPadding, type PatchGeometry } from './patch-geometry.js';
 
 /** 2-D convolution (NHWC) with the patch geometry of a projected layer; its gradient is below. */
 export function conv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, geometry: PatchGeometry): tf.Tensor4D {

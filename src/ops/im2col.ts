@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PatchGeometry } from '../models/parameter.js';
+import type { PatchGeometry } from './patch-geometry.js';
 
 /** Per-side padding [top, bottom, left, right] that a geometry applies to an H×W input. */
 export function paddingAmounts(

@@ -4,7 +4,7 @@ import type { LabelledImages } from '../data/images.js';
 import type { Normalization } from '../data/task-sequence.js';
 import { type ContinualModel, forward } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
-import { crossEntropy } from '../train/loss.js';
+import { crossEntropy } from '../ops/loss.js';
 
 /**
  * EWC's quadratic penalty λ/2·Σ F·(θ − θ*)² with a diagonal Fisher F summed over tasks and θ*

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ContinualModel } from '../models/continual-model.js';
 import { createModel } from '../models/create-model.js';
-import { logSoftmax } from '../train/loss.js';
+import { logSoftmax } from '../ops/loss.js';
 import { Rng } from '../util/rng.js';
 import type { StepInputs, Strategy, StrategyContext } from './strategy.js';
 

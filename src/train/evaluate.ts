@@ -3,7 +3,7 @@ import { batches } from '../data/batches.js';
 import type { LabelledImages } from '../data/images.js';
 import type { Normalization } from '../data/task-sequence.js';
 import { type ContinualModel, forward } from '../models/continual-model.js';
-import { correctCount, crossEntropy } from './loss.js';
+import { correctCount, crossEntropy } from '../ops/loss.js';
 
 export interface Evaluation {
   readonly loss: number;

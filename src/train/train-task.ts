@@ -5,9 +5,9 @@ import type { EpochRecord } from '../metrics/run-results.js';
 import { trainableFor } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
 import { ProjectedOptimizer } from '../nullspace/projected-optimizer.js';
+import { correctCount, crossEntropy } from '../ops/loss.js';
 import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy.js';
 import type { Rng } from '../util/rng.js';
-import { correctCount, crossEntropy } from './loss.js';
 import { multiStepFactor } from './lr-schedule.js';
 
 export type BatchProgress = {

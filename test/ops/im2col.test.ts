@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
-import { convPadding } from '../../src/models/layers.js';
-import type { PatchGeometry } from '../../src/models/parameter.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { im2col, outputSize } from '../../src/ops/im2col.js';
+import { convPadding, type PatchGeometry } from '../../src/ops/patch-geometry.js';
 import { maxAbsDiff, randomNormal } from '../helpers.js';
 
 const cases: [string, PatchGeometry, number, number][] = [
