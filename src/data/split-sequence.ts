@@ -66,13 +66,32 @@ export function taskClassCounts(
 }
 
 /**
- * A task-incremental sequence from one labelled train/test pair: classes are dealt to tasks
- * in `classOrder`, and each task's labels are rewritten to 0..k-1 in that task's class order.
+ * A sequence from one labelled train/test pair: classes are dealt to tasks in `classOrder`,
+ * and each task's labels are rewritten to 0..k-1 in that task's class order.
  */
 export function splitByClass(
   train: LabelledImages,
   test: LabelledImages,
   options: SplitOptions,
+): TaskSequence {
+  const numClasses =
+    options.numClasses ?? options.classNames?.length ?? inferClassCount(train, test);
+  const order = orderClasses(numClasses, options.classOrder);
+  const counts = taskClassCounts(numClasses, options.tasks, options.classesPerTask);
+  let next = 0;
+  const taskClasses = counts.map((count) => order.slice(next, (next += count)));
+  return splitByTaskClasses(train, test, taskClasses, { ...options, numClasses });
+}
+
+/**
+ * A sequence whose task t holds exactly the classes `taskClasses[t]` (original ids), labels
+ * rewritten to their position in that list. Tasks may share classes; a task may not repeat one.
+ */
+export function splitByTaskClasses(
+  train: LabelledImages,
+  test: LabelledImages,
+  taskClasses: readonly (readonly number[])[],
+  options: Omit<SplitOptions, 'tasks' | 'classOrder' | 'classesPerTask'>,
 ): TaskSequence {
   checkSameShape(train, test);
   const numClasses =
@@ -80,18 +99,13 @@ export function splitByClass(
   if (options.classNames && options.classNames.length !== numClasses) {
     throw new Error(`${options.classNames.length} class names given for ${numClasses} classes`);
   }
+  if (taskClasses.length === 0) throw new Error(`${options.name}: a sequence needs a task`);
   const trainByClass = indicesByClass(train, numClasses, `${options.name} train`);
   const testByClass = indicesByClass(test, numClasses, `${options.name} test`);
-  const order = orderClasses(numClasses, options.classOrder);
-  const counts = taskClassCounts(numClasses, options.tasks, options.classesPerTask);
-
-  const tasks: Task[] = [];
-  let next = 0;
-  for (let t = 0; t < counts.length; t++) {
-    const classes = order.slice(next, next + counts[t]);
-    next += counts[t];
-    tasks.push(makeTask(t, classes, train, test, trainByClass, testByClass, options.classNames));
-  }
+  const tasks = taskClasses.map((classes, t) => {
+    checkTaskClasses(classes, numClasses, t);
+    return makeTask(t, classes, train, test, trainByClass, testByClass, options.classNames);
+  });
   return {
     name: options.name,
     inputShape: [train.height, train.width, train.channels],
@@ -100,9 +114,19 @@ export function splitByClass(
   };
 }
 
+function checkTaskClasses(classes: readonly number[], numClasses: number, t: number): void {
+  if (classes.length === 0) throw new Error(`task ${t} has no classes`);
+  const bad = classes.find((c) => !(Number.isInteger(c) && c >= 0 && c < numClasses));
+  if (bad !== undefined) {
+    throw new Error(`task ${t}: class id ${bad} is outside 0..${numClasses - 1}`);
+  }
+  const twice = classes.find((c, i) => classes.indexOf(c) !== i);
+  if (twice !== undefined) throw new Error(`task ${t} lists class ${twice} twice`);
+}
+
 function makeTask(
   index: number,
-  classes: number[],
+  classes: readonly number[],
   train: LabelledImages,
   test: LabelledImages,
   trainByClass: number[][],
@@ -114,7 +138,7 @@ function makeTask(
   return {
     index,
     name: `task-${index}`,
-    classes,
+    classes: [...classes],
     classNames: classNames ? classes.map((c) => classNames[c]) : undefined,
     train: selectImages(train, gatherSorted(trainByClass, classes), mapLabel),
     test: selectImages(test, gatherSorted(testByClass, classes), mapLabel),
@@ -122,7 +146,7 @@ function makeTask(
 }
 
 /** The images of the given classes in their original order, so the file's interleaving survives. */
-function gatherSorted(byClass: number[][], classes: number[]): Int32Array {
+function gatherSorted(byClass: number[][], classes: readonly number[]): Int32Array {
   const out = Int32Array.from(classes.flatMap((c) => byClass[c]));
   return out.sort();
 }
