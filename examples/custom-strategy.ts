@@ -1,16 +1,21 @@
 /**
  * A user-defined strategy in one file: "l2-anchor" pulls the shared weights towards where they
- * were after the previous task with (strength/2)·‖θ − θ*‖². Use it with
- *   npm run experiment -- --import examples/custom-strategy.ts --set strategy=l2-anchor
- * or import this module in your own script before calling runContinual.
+ * were after the previous task with (strength/2)·‖θ − θ*‖². It declares its own setting,
+ * `l2-anchor.strength`. Use it with
+ *   npm run experiment -- --import examples/custom-strategy.ts --set strategy=l2-anchor \
+ *     --set l2-anchor.strength=0.1
+ * or import this module in your own program before calling runContinual.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ContinualModel } from '../src/models/continual-model.js';
-import type { Parameter } from '../src/models/parameter.js';
-import { registerStrategy } from '../src/strategies/registry.js';
-import type { Strategy } from '../src/strategies/strategy.js';
+import {
+  type ContinualModel,
+  type Parameter,
+  registerStrategy,
+  type Strategy,
+  z,
+} from 'nullspace-cl';
 
-export function createL2Anchor(strength = 0.01): Strategy {
+export function createL2Anchor(strength: number): Strategy {
   const anchors = new Map<Parameter, tf.Tensor>();
   const release = () => {
     tf.dispose([...anchors.values()]);
@@ -39,4 +44,6 @@ export function createL2Anchor(strength = 0.01): Strategy {
   };
 }
 
-registerStrategy('l2-anchor', () => createL2Anchor());
+registerStrategy('l2-anchor', ({ settings }) => createL2Anchor(settings.strength), {
+  strength: z.number().min(0).default(0.01).describe('weight of the pull towards the anchor'),
+});

@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '../backend/select-backend.js';
 import { ConfigError } from '../config/load-config.js';
+import { RunFolderError } from '../train/run-folder.js';
 
 /** A mistake in how a command was called: reported in one line with exit code 2. */
 export class UsageError extends Error {}
@@ -15,7 +16,8 @@ export function reportCliError(command: string, err: unknown): number {
   if (
     err instanceof UsageError ||
     err instanceof ConfigError ||
-    err instanceof BackendUnavailableError
+    err instanceof BackendUnavailableError ||
+    err instanceof RunFolderError
   ) {
     return 2;
   }

@@ -2,11 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, selectBackend } from '../backend/select-backend.js';
-import { applyOverrides, parseConfig, readConfigFile } from '../config/load-config.js';
-import { loadPreset } from '../config/presets.js';
-import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema.js';
+import type { ExperimentConfig } from '../config/schema.js';
 import { imageCount, type LabelledImages, selectImages } from '../data/images.js';
-import { loadSequence } from '../data/load-sequence.js';
+import { Scenario } from '../data/scenario.js';
 import type { TaskSequence } from '../data/task-sequence.js';
 import {
   type ClassifierEdit,
@@ -18,31 +16,42 @@ import {
   setKernel,
 } from '../editing/edit-classifier.js';
 import type { ContinualModel } from '../models/continual-model.js';
-import { createModel } from '../models/create-model.js';
+import { createModel } from '../registry/components.js';
+import { loadConfig } from '../registry/experiment-config.js';
+import { loadSequence } from '../registry/load-sequence.js';
 import { loadCheckpoint, loadModelWeights } from '../train/checkpoint.js';
 import { runContinual } from '../train/continual-run.js';
 import { evaluate } from '../train/evaluate.js';
+import { checkNewRunFolder, savedConfig } from '../train/run-folder.js';
 import { Rng } from '../util/rng.js';
+import { mean } from '../util/stats.js';
 import { reportCliError, UsageError } from './cli-errors.js';
+import {
+  RUN_OPTIONS,
+  type RunOptionValues,
+  rawConfig,
+  runOptionsHelp,
+  timestamp,
+} from './run-options.js';
 
-const USAGE = `usage: npm run edit -- [--run DIR | --preset NAME] [--set key=value ...] [--edits N] [--task T]
-                        [--seed S] [--backend gpu|node|wasm|cpu] [--out DIR]
-                        [--threshold X] [--l2 X]
-  --run DIR     edit the MLP saved by an earlier experiment run in DIR
-  --preset NAME train this preset first (default: default) into --out, then edit it
-  --edits N     images to relabel (default 5), all from task T (default: the last task)
-  --threshold   null-space threshold on the keys' second moment E[kkᵀ] (default 2e-2, AlphaEdit's)
-  --l2          ridge term λ of the closed form (default 1)`;
+const USAGE = `usage: nullspace-cl edit [--run DIR | --preset NAME | --config FILE] [options]
 
-/** A mistake in the command line: reported with the usage text, exit status 2. */
+Null-space constrained edits (AlphaEdit) of a trained MLP classifier: relabels test images of
+one task and compares the projected edit with the unprojected one.
 
-interface EditArgs {
+options:
+  --run DIR          edit the model of an earlier experiment run in DIR
+  --out DIR          without --run: train the config into DIR first, then edit it
+  --edits N          images to relabel (default 5), all from task T
+  --task T           the task to edit (default: the last task trained)
+  --threshold X      null-space threshold on the keys' second moment E[kkᵀ] (default 2e-2, AlphaEdit's)
+  --l2 X             ridge term λ of the closed form (default 1)
+${runOptionsHelp()}`;
+
+interface EditArgs extends RunOptionValues {
   run?: string;
-  preset?: string;
-  set: string[];
   edits: number;
   task?: number;
-  seed?: number;
   backend?: string;
   out?: string;
   threshold: number;
@@ -75,19 +84,20 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const backend = await selectBackend(args.backend);
     console.log(describeBackend(backend));
-    const dir = args.run ?? args.out ?? defaultOutDir();
-    const config = runConfig(args);
-    if (config.model.type !== 'mlp') {
+    const dir = args.run ?? args.out ?? join('runs', `edit-${timestamp()}`);
+    const config = await runConfig(args);
+    if (config.model.type !== 'mlp' || config.data.scenario !== 'task') {
       throw new UsageError(
-        `only MLP classifiers can be edited; ${args.run ? `run ${args.run}` : 'this config'} uses model.type '${config.model.type}'`,
+        `only task-incremental MLP classifiers can be edited; ${args.run ? `run ${args.run}` : 'this config'} uses model.type '${config.model.type}', scenario '${config.data.scenario}'`,
       );
     }
     const sequence = await loadSequence(config);
     if (!args.run) {
-      console.log(`training preset '${args.preset ?? 'default'}' into ${dir}`);
+      checkNewRunFolder(dir, false);
+      console.log(`training ${args.config ?? `preset '${args.preset ?? 'default'}'`} into ${dir}`);
       await runContinual({ config, sequence, backend, outDir: dir, log: (l) => console.log(l) });
     }
-    const { model, seenTasks } = loadTrained(config, sequence, dir);
+    const { model, seenTasks } = await loadTrained(config, sequence, dir);
     try {
       const report = await editExperiment(model, sequence, config, seenTasks, args);
       printReport(report);
@@ -107,33 +117,26 @@ function parse(argv: string[]): EditArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
+      ...RUN_OPTIONS,
       run: { type: 'string' },
-      preset: { type: 'string' },
-      set: { type: 'string', multiple: true },
+      out: { type: 'string' },
       edits: { type: 'string' },
       task: { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string' },
-      out: { type: 'string' },
       threshold: { type: 'string' },
       l2: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) throw new Error('help');
-  if (values.run && values.preset) throw new Error('give --run or --preset, not both');
+  if (values.run && (values.preset || values.config))
+    throw new Error('give --run, or --preset/--config, not both');
   if (values.run && values.out)
     throw new Error('--out is for a new run; with --run results go to DIR');
+  integerArg('--seed', values.seed, 0);
   return {
-    run: values.run,
-    preset: values.preset,
-    set: values.set ?? [],
+    ...values,
     edits: integerArg('--edits', values.edits, 1) ?? 5,
     task: integerArg('--task', values.task, 0),
-    seed: integerArg('--seed', values.seed, 0),
-    backend: values.backend,
-    out: values.out,
     threshold: numberArg('--threshold', values.threshold, 0) ?? 2e-2,
     l2: numberArg('--l2', values.l2, Number.MIN_VALUE) ?? 1,
   };
@@ -155,23 +158,23 @@ function numberArg(name: string, text: string | undefined, min: number): number 
   return v;
 }
 
-/** The run's saved config (--run) or the preset's, with --set and --seed applied. */
-function runConfig(args: EditArgs): ExperimentConfig {
-  const raw: ExperimentConfigInput = args.run
-    ? readConfigFile(join(args.run, 'config.json'))
-    : loadPreset(args.preset ?? 'default');
-  const overrides = args.seed === undefined ? args.set : [...args.set, `seed=${args.seed}`];
-  const source = args.run ? join(args.run, 'config.json') : `preset ${args.preset ?? 'default'}`;
-  return parseConfig(applyOverrides(raw as Record<string, unknown>, overrides), source);
+/** The run's saved config (--run) or the preset's or file's, with the options applied. */
+function runConfig(args: EditArgs): Promise<ExperimentConfig> {
+  const base = args.run
+    ? { raw: savedConfig(args.run), source: join(args.run, 'config.json') }
+    : undefined;
+  const { raw, source } = rawConfig(args, base);
+  return loadConfig(raw, source);
 }
 
-function loadTrained(
+async function loadTrained(
   config: ExperimentConfig,
   sequence: TaskSequence,
   dir: string,
-): { model: ContinualModel; seenTasks: number } {
+): Promise<{ model: ContinualModel; seenTasks: number }> {
   const checkpoint = loadCheckpoint(dir);
-  const model = createModel(config, sequence, new Rng(config.seed));
+  const heads = new Scenario('task', sequence).headSizes();
+  const model = await createModel(config, sequence.inputShape, heads, new Rng(config.seed));
   try {
     loadModelWeights(model, checkpoint.weights);
   } catch (err) {
@@ -196,6 +199,7 @@ async function editExperiment(
   }
   const norm = sequence.normalization;
   const bs = config.train.evalBatchSize;
+  const scenario = new Scenario('task', sequence);
   const layer = lastHiddenDense(model);
   const tasks = sequence.tasks.slice(0, seenTasks);
   const test = tasks[task].test;
@@ -207,7 +211,11 @@ async function editExperiment(
   );
   const testSets = tasks.map((t, j) => (j === task ? untouched : t.test));
   const accuracies = async () =>
-    Promise.all(testSets.map(async (set, j) => (await evaluate(model, set, j, norm, bs)).accuracy));
+    Promise.all(
+      testSets.map(
+        async (set, j) => (await evaluate(model, set, scenario.view(j, j), norm, bs)).accuracy,
+      ),
+    );
   const preserved = preservedSecondMoment(
     model,
     tasks.map((t) => t.train),
@@ -239,7 +247,7 @@ async function editExperiment(
         stats,
         editSuccess: editSuccess(model, test, edits, task, norm, bs),
         accuracyAfter,
-        meanAbsChange: mean(accuracyAfter.map((a, j) => Math.abs(a - accuracyBefore[j]))),
+        meanAbsChange: mean(accuracyAfter.map((a, j) => Math.abs(a - accuracyBefore[j])))!,
       });
     }
   } finally {
@@ -307,10 +315,6 @@ function withoutImages(set: LabelledImages, drop: readonly number[]): LabelledIm
   return selectImages(set, keep);
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 type Report = Awaited<ReturnType<typeof editExperiment>>;
 
 function printReport(r: Report): void {
@@ -346,9 +350,4 @@ function table(rows: string[][]): string {
       r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '),
     )
     .join('\n');
-}
-
-function defaultOutDir(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
-  return join('runs', `edit-${stamp}`);
 }

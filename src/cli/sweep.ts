@@ -2,17 +2,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
-import { applyOverrides, ConfigError, parseConfig, readConfigFile } from '../config/load-config.js';
-import { loadPreset, presetNames } from '../config/presets.js';
+import { applyOverrides, ConfigError } from '../config/load-config.js';
+import { presetNames } from '../config/presets.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { loadSequence } from '../data/load-sequence.js';
 import type { TaskSequence } from '../data/task-sequence.js';
 import { toCsv } from '../logging/csv.js';
 import type { RunResults } from '../metrics/run-results.js';
-import { strategyNames } from '../strategies/registry.js';
+import { loadConfig, parseConfig } from '../registry/experiment-config.js';
+import { loadSequence } from '../registry/load-sequence.js';
+import { hasCheckpoint } from '../train/checkpoint.js';
 import { runContinual } from '../train/continual-run.js';
+import { mean, sampleStd } from '../util/stats.js';
 import { reportCliError } from './cli-errors.js';
-import { RUN_OPTIONS } from './run-options.js';
+import { RUN_OPTIONS, rawConfig, timestamp } from './run-options.js';
 
 const USAGE = `usage: npm run sweep -- [--preset NAME | --config FILE.json] [--grid key=v1,v2,... ...]
                          [--seeds 0,1,2] [--set key=value ...] [--out DIR] [--backend NAME]`;
@@ -97,16 +99,6 @@ export function pointLabel(point: GridPoint): string {
   return point.length === 0 ? 'base' : point.join(',').replace(/[/\\\s]/g, '_');
 }
 
-function mean(xs: readonly number[]): number | null {
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function sampleStd(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = mean(xs)!;
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
-
 /**
  * One row per grid point, in the order points first appear. A run without a metric (BWT of a
  * one-task run) is left out of that metric's mean; n counts the runs.
@@ -181,14 +173,7 @@ interface SweepPlan {
 }
 
 function runConfig(plan: SweepPlan, point: GridPoint, seed: number): ExperimentConfig {
-  const overrides = [...plan.sets, ...point, `seed=${seed}`];
-  const config = parseConfig(applyOverrides(plan.base, overrides), plan.source);
-  if (!strategyNames().includes(config.strategy)) {
-    throw new ConfigError(
-      `unknown strategy '${config.strategy}': choose one of ${strategyNames().join(', ')}`,
-    );
-  }
-  return config;
+  return parseConfig(applyOverrides(plan.base, [...point, `seed=${seed}`]), plan.source);
 }
 
 /** Every run's config, validated before the first one trains so a typo fails in seconds. */
@@ -216,12 +201,9 @@ function runState(outDir: string, config: ExperimentConfig): 'done' | 'resume' |
   const resultsPath = join(outDir, 'results.json');
   if (existsSync(resultsPath)) {
     const r = JSON.parse(readFileSync(resultsPath, 'utf8')) as RunResults;
-    if (r.accMatrix.length > 0 && r.accMatrix.length === r.taskNames.length) return 'done';
+    if (r.status === 'completed') return 'done';
   }
-  const hasCheckpoint = ['checkpoint', 'checkpoint.old'].some((d) =>
-    existsSync(join(outDir, d, 'state.json')),
-  );
-  return hasCheckpoint ? 'resume' : 'fresh';
+  return hasCheckpoint(outDir) ? 'resume' : 'fresh';
 }
 
 function writeSummary(outDir: string, plan: SweepPlan, runs: readonly SweepRun[]): SweepRow[] {
@@ -290,6 +272,7 @@ function parse(argv: string[]) {
     args: argv,
     options: {
       ...RUN_OPTIONS,
+      out: { type: 'string' },
       grid: { type: 'string', multiple: true },
       seeds: { type: 'string' },
     },
@@ -297,31 +280,24 @@ function parse(argv: string[]) {
   }).values;
 }
 
-function makePlan(args: ReturnType<typeof parse>): SweepPlan {
-  if (args.preset && args.config) throw new ConfigError('give --preset or --config, not both');
+async function makePlan(args: ReturnType<typeof parse>): Promise<SweepPlan> {
   const axes = (args.grid ?? []).map(parseGridAxis);
   const keys = axes.map((a) => a.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
   if (dup) throw new ConfigError(`--grid ${dup} given twice`);
-  const preset = args.preset ?? 'default';
-  const base = (args.config ? readConfigFile(args.config) : loadPreset(preset)) as Record<
-    string,
-    unknown
-  >;
+  const { raw, source } = rawConfig(args);
+  // Imports the plugins the sweep names, so every run's config parses with their settings.
+  await loadConfig(raw, source);
   const seeds = args.seeds !== undefined ? parseSeeds(args.seeds) : [0];
-  const name = args.config ? 'config' : preset;
+  const name = args.config ? 'config' : (args.preset ?? 'default');
   return {
-    base,
-    source: args.config ?? `preset ${preset}`,
+    base: raw,
+    source,
     sets: args.set ?? [],
     axes,
     seeds,
     outDir: args.out ?? join('runs', `sweep-${name}-${timestamp()}`),
   };
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -333,7 +309,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`${USAGE}\npresets: ${presetNames().join(', ')}`);
       return 0;
     }
-    plan = makePlan(args);
+    plan = await makePlan(args);
     planRuns(plan);
   } catch (err) {
     console.error(`sweep: ${(err as Error).message}`);

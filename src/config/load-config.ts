@@ -1,25 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
-import { type ExperimentConfig, type ExperimentConfigInput, experimentSchema } from './schema.js';
+import type { ExperimentConfigInput } from './schema.js';
 
 /** A config that failed validation; the message lists every offending key. */
 export class ConfigError extends Error {}
-
-export function parseConfig(input: unknown, source: string): ExperimentConfig {
-  const result = experimentSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => `  ${formatIssue(i)}`).join('\n');
-  throw new ConfigError(`invalid config (${source}):\n${issues}`);
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.join('.') || '(root)';
-  if (issue.code === 'unrecognized_keys') {
-    const prefix = issue.path.length ? `${path}.` : '';
-    return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map((k) => prefix + k).join(', ')}`;
-  }
-  return `${path}: ${issue.message}`;
-}
 
 export function readConfigFile(path: string): ExperimentConfigInput {
   let text: string;
@@ -35,9 +18,12 @@ export function readConfigFile(path: string): ExperimentConfigInput {
   }
 }
 
+/** Keys that would reach Object.prototype through a plain object. */
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Short names accepted by --set and --grid for the settings people sweep most. */
 const ALIASES: Record<string, string> = {
-  a: 'nscl.a',
+  a: 'adam-nscl.a',
   epochs: 'train.epochs',
   lambda: 'ewc.lambda',
 };
@@ -56,9 +42,13 @@ export function applyOverrides(
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got '${item}'`);
     const rawKey = item.slice(0, eq);
     const path = (ALIASES[rawKey] ?? rawKey).split('.');
+    const bad = path.find((p) => p === '' || FORBIDDEN.has(p));
+    if (bad !== undefined) {
+      throw new ConfigError(`--set ${rawKey}: '${bad}' is not a valid key`);
+    }
     let node = out;
     for (const part of path.slice(0, -1)) {
-      const next = node[part];
+      const next = Object.hasOwn(node, part) ? node[part] : undefined;
       if (next === undefined) node[part] = {};
       else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
         throw new ConfigError(`--set ${rawKey}: '${part}' is not a section`);

@@ -1,120 +1,160 @@
 import { z } from 'zod';
 
 /**
- * The one schema of an experiment. Every run prints the parsed config and saves it beside its
- * results; feeding that file back with --config repeats the run. Objects are strict so a
- * misspelt key is an error, not a silently ignored setting.
+ * The core of an experiment's config: the sections every run has. Strategies, models and data
+ * sets add their own sections when they are registered (see registry/experiment-config.ts), so
+ * the full schema is composed at run time; it is strict throughout, so a misspelt key is an
+ * error, not a silently ignored setting. Every key has a description: `--help` is generated
+ * from this schema.
  */
 const lr = z.strictObject({
-  /** Backbone LR on the first task. */
-  backboneFirstTask: z.number().positive().default(1e-4),
-  /** Backbone LR on later tasks (the paper halves it). */
-  backbone: z.number().positive().default(5e-5),
-  head: z.number().positive().default(1e-3),
-  bn: z.number().positive().default(5e-4),
+  backboneFirstTask: z
+    .number()
+    .positive()
+    .default(1e-4)
+    .describe('learning rate of the backbone on the first task'),
+  backbone: z
+    .number()
+    .positive()
+    .default(5e-5)
+    .describe('learning rate of the backbone on later tasks (the paper halves it)'),
+  head: z.number().positive().default(1e-3).describe('learning rate of the classifier heads'),
+  bn: z.number().positive().default(5e-4).describe('learning rate of BatchNorm scales and shifts'),
 });
 
-const data = z.strictObject({
-  dataset: z.enum(['fashion-mnist', 'cifar100', 'tinyimagenet']).default('fashion-mnist'),
-  /** Data directory; fashion-mnist falls back to the embedded subset or the Debian package. */
-  dir: z.string().nullable().default(null),
-  /** fashion-mnist only: use the subset shipped in datasets/ (no download). */
-  subset: z.boolean().default(true),
-  tasks: z.number().int().positive().default(5),
-  /** 'natural' or a seed for a shuffled class order. */
-  classOrder: z.union([z.literal('natural'), z.number().int()]).default('natural'),
-  /** Sequence transform applied on top of the class split. */
-  transform: z.enum(['none', 'permuted', 'rotated']).default('none'),
-  /** Keep at most this many training images per task (quick runs); null keeps all. */
-  trainLimit: z.number().int().positive().nullable().default(null),
-  testLimit: z.number().int().positive().nullable().default(null),
-  augment: z.boolean().default(false),
-});
+export const SCENARIOS = ['task', 'domain', 'class'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
 
-const model = z.strictObject({
-  type: z.enum(['mlp', 'resnet18']).default('mlp'),
-  hidden: z.array(z.number().int().positive()).min(1).default([400, 400]),
-  /** ResNet-18 base width: 64 is the reference, 20 the reduced variant. */
-  width: z.number().int().positive().default(64),
-});
+/** The data keys every data set shares; a data set's own settings go in `data.<name>`. */
+export const dataCore = {
+  dir: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe('data directory (fashion-mnist: falls back to the embedded subset)'),
+  tasks: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe("number of tasks; null: the data set's usual split"),
+  tasksFile: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe('JSON file: an array of tasks, each an array of class names or ids'),
+  classOrder: z
+    .union([z.literal('natural'), z.number().int()])
+    .default('natural')
+    .describe("class order of the split: 'natural' or a shuffle seed"),
+  scenario: z
+    .enum(SCENARIOS)
+    .default('task')
+    .describe('task: a head per task; domain: one shared head; class: one head over all classes'),
+  transform: z
+    .enum(['none', 'permuted', 'rotated'])
+    .default('none')
+    .describe('turn the data into a permuted or rotated sequence of `tasks` tasks'),
+  trainLimit: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe('keep at most this many training images per task (seeded); null keeps all'),
+  testLimit: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe('keep at most this many test images per task (seeded); null keeps all'),
+  augment: z.boolean().default(false).describe('random crop (4 px padding) and horizontal flip'),
+};
 
 const train = z.strictObject({
-  epochs: z.number().int().positive().default(5),
-  batchSize: z.number().int().positive().default(32),
-  evalBatchSize: z.number().int().positive().default(256),
-  optimizer: z.enum(['adam', 'sgd']).default('adam'),
-  lr: lr.default(lr.parse({})),
-  weightDecay: z.number().min(0).default(5e-5),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.999),
-  eps: z.number().positive().default(1e-8),
-  momentum: z.number().min(0).lt(1).default(0),
-  /** Epochs after which the LR is multiplied by `gamma`; restarts every task. */
-  milestones: z.array(z.number().int().positive()).default([]),
-  gamma: z.number().positive().default(0.5),
-});
-
-const nscl = z.strictObject({
-  rule: z.enum(['relative', 'absolute', 'energy']).default('relative'),
-  /** relative rule: λ ≤ a·λ_min. */
-  a: z.number().min(1).default(10),
-  /** absolute rule: λ ≤ threshold. */
-  threshold: z.number().min(0).default(2e-2),
-  /** energy rule: smallest directions holding ≤ epsilon of the spectrum. */
-  epsilon: z.number().min(0).lt(1).default(0.03),
-  /** Divide U2U2ᵀ by its Frobenius norm (reference default). */
-  normalize: z.boolean().default(true),
-  covarianceMode: z.enum(['per-sample', 'batch-mean']).default('per-sample'),
-  /**
-   * Images per task that the task boundary reads (covariance pass and BatchNorm Fisher), drawn
-   * at random (seeded by the run's seed and the task); null reads the whole training split, as
-   * the paper does. A cap bounds the boundary's cost on slow backends.
-   */
-  boundaryImages: z.number().int().positive().nullable().default(null),
-  /** EWC coefficient on BatchNorm parameters (reference: 100); 0 turns it off. */
-  bnEwc: z.number().min(0).default(100),
-});
-
-const ewc = z.strictObject({
-  lambda: z.number().min(0).default(100),
-  /** Batches used to estimate the Fisher diagonal; null uses the whole training split. */
-  fisherBatches: z.number().int().positive().nullable().default(null),
-});
-
-const lwf = z.strictObject({
-  alpha: z.number().min(0).default(1),
-  temperature: z.number().positive().default(2),
-});
-
-const gpm = z.strictObject({
-  /** Energy kept in the bases (Saha et al. use 0.97 rising with layers/tasks). */
-  threshold: z.number().gt(0).lt(1).default(0.97),
-  /** Images per task used to build representation matrices. */
-  samples: z.number().int().positive().default(125),
+  epochs: z.number().int().positive().default(5).describe('epochs per task'),
+  batchSize: z.number().int().positive().default(32).describe('training batch size'),
+  evalBatchSize: z.number().int().positive().default(256).describe('evaluation batch size'),
+  optimizer: z.enum(['adam', 'sgd']).default('adam').describe('optimizer, restarted every task'),
+  lr: lr.default(lr.parse({})).describe('learning rates per parameter group'),
+  weightDecay: z
+    .number()
+    .min(0)
+    .default(5e-5)
+    .describe('L2 added to the gradient (coupled, as in the reference Adam)'),
+  beta1: z.number().min(0).lt(1).default(0.9).describe('Adam β1'),
+  beta2: z.number().min(0).lt(1).default(0.999).describe('Adam β2'),
+  eps: z.number().positive().default(1e-8).describe('Adam ε'),
+  momentum: z.number().min(0).lt(1).default(0).describe('SGD momentum'),
+  milestones: z
+    .array(z.number().int().positive())
+    .default([])
+    .describe('epochs after which the LR is multiplied by gamma; restarts every task'),
+  gamma: z.number().positive().default(0.5).describe('LR factor at each milestone'),
+  extendable: z
+    .boolean()
+    .default(false)
+    .describe(
+      "after the last task, still update the strategy's memory (covariances, Fisher) so the run can take more tasks",
+    ),
 });
 
 const log = z.strictObject({
-  tensorboard: z.boolean().default(true),
-  report: z.boolean().default(true),
-  progress: z.boolean().default(true),
-  /** Measure every earlier task's training loss/accuracy after each task (stability curve). */
-  trainMetrics: z.boolean().default(true),
+  tensorboard: z.boolean().default(true).describe('write TensorBoard event files under tb/'),
+  report: z.boolean().default(true).describe('write report.html after every task'),
+  progress: z.boolean().default(true).describe('progress bars and boundary timings on stderr'),
+  trainMetrics: z
+    .boolean()
+    .default(true)
+    .describe("after each task, measure every earlier task's training loss/accuracy"),
 });
 
-export const experimentSchema = z.strictObject({
-  name: z.string().min(1).default('experiment'),
-  seed: z.number().int().min(0).default(0),
-  strategy: z.string().min(1).default('adam-nscl'),
-  data: data.default(data.parse({})),
-  model: model.default(model.parse({})),
-  train: train.default(train.parse({})),
-  nscl: nscl.default(nscl.parse({})),
-  ewc: ewc.default(ewc.parse({})),
-  lwf: lwf.default(lwf.parse({})),
-  gpm: gpm.default(gpm.parse({})),
-  log: log.default(log.parse({})),
-});
+export const coreSections = {
+  name: z.string().min(1).default('experiment').describe('run name, used in the output folder'),
+  seed: z.number().int().min(0).default(0).describe('seed of every random draw of the run'),
+  imports: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('modules imported before the run (plugins that register strategies, models, data)'),
+  train: train.default(train.parse({})).describe('training'),
+  log: log.default(log.parse({})).describe('what the run writes'),
+};
 
-export type ExperimentConfig = z.infer<typeof experimentSchema>;
-/** What a preset or a config file holds: any subset, the rest defaults. */
-export type ExperimentConfigInput = z.input<typeof experimentSchema>;
+/** Top-level keys no component section may take. */
+export const CORE_KEYS = ['name', 'seed', 'imports', 'strategy', 'data', 'model', 'train', 'log'];
+
+export type TrainConfig = z.output<typeof train>;
+export type LogConfig = z.output<typeof log>;
+
+/** `data`: the shared keys, the data set's name, and sections of data sets' own settings. */
+export type DataConfig = z.output<z.ZodObject<typeof dataCore>> & {
+  readonly dataset: string;
+  readonly [section: string]: unknown;
+};
+
+/** `model`: the model's registered name and sections of models' own settings. */
+export interface ModelConfig {
+  readonly type: string;
+  readonly [section: string]: unknown;
+}
+
+/**
+ * A parsed experiment config. The active strategy's, model's and data set's sections are always
+ * present (filled with their defaults); other components' sections only when given.
+ */
+export type ExperimentConfig = {
+  readonly name: string;
+  readonly seed: number;
+  readonly imports: readonly string[];
+  readonly strategy: string;
+  readonly data: DataConfig;
+  readonly model: ModelConfig;
+  readonly train: TrainConfig;
+  readonly log: LogConfig;
+  readonly [section: string]: unknown;
+};
+
+/** What a preset or a config file holds: any subset of the keys; the rest take defaults. */
+export type ExperimentConfigInput = Record<string, unknown>;

@@ -10,7 +10,10 @@ export interface LabelledDataset {
   readonly name: string;
   readonly train: LabelledImages;
   readonly test: LabelledImages;
+  /** Class identifiers by class id: what tasks files name (e.g. TinyImageNet's wnids). */
   readonly classNames: readonly string[];
+  /** Human-readable names by class id for reports, where they differ from classNames. */
+  readonly displayNames?: readonly string[];
   /** Per-channel statistics on the [0, 1] scale; computed from the training images when absent. */
   readonly normalization?: Normalization;
 }
@@ -23,7 +26,7 @@ export type TaskSplit =
 export function splitDataset(dataset: LabelledDataset, split: TaskSplit): TaskSequence {
   const options = {
     name: dataset.name,
-    classNames: dataset.classNames,
+    classNames: dataset.displayNames ?? dataset.classNames,
     numClasses: dataset.classNames.length,
     normalization: dataset.normalization ?? channelStatistics(dataset.train),
   };

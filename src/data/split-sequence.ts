@@ -78,8 +78,8 @@ export function splitByClass(
     options.numClasses ?? options.classNames?.length ?? inferClassCount(train, test);
   const order = orderClasses(numClasses, options.classOrder);
   const counts = taskClassCounts(numClasses, options.tasks, options.classesPerTask);
-  let next = 0;
-  const taskClasses = counts.map((count) => order.slice(next, (next += count)));
+  const starts = counts.map((_, t) => counts.slice(0, t).reduce((a, b) => a + b, 0));
+  const taskClasses = counts.map((count, t) => order.slice(starts[t], starts[t] + count));
   return splitByTaskClasses(train, test, taskClasses, { ...options, numClasses });
 }
 

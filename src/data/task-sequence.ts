@@ -26,3 +26,11 @@ export interface TaskSequence {
   readonly normalization: Normalization;
   readonly tasks: readonly Task[];
 }
+
+/** A task's short label: its classes where the data set names them ("cat, dog +3"), else its name. */
+export function taskLabel(task: Task, shown = 3): string {
+  const names = task.classNames;
+  if (!names || names.length === 0) return task.name;
+  const rest = names.length - shown;
+  return `${names.slice(0, shown).join(', ')}${rest > 0 ? ` +${rest}` : ''}`;
+}

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
  * class ids of the data set (`[["cat", "dog"], ["car", 7]]`). Resolved against the data set's
  * class names, so the same file works for every data set that has those classes.
  */
-export function readTasksFile(path: string, classNames: readonly string[]): number[][] {
+export function readTasksFile(
+  path: string,
+  classNames: readonly string[],
+  displayNames: readonly string[] = [],
+): number[][] {
   let spec: unknown;
   try {
     spec = JSON.parse(readFileSync(path, 'utf8'));
@@ -13,20 +17,23 @@ export function readTasksFile(path: string, classNames: readonly string[]): numb
     const reason = (err as NodeJS.ErrnoException).code ? 'cannot be read' : 'is not valid JSON';
     throw new Error(`tasks file ${path} ${reason}: ${(err as Error).message}`);
   }
-  return resolveTaskClasses(spec, classNames, `tasks file ${path}`);
+  return resolveTaskClasses(spec, classNames, `tasks file ${path}`, displayNames);
 }
 
+/** Names are looked up among classNames first, then among the display names. */
 export function resolveTaskClasses(
   spec: unknown,
   classNames: readonly string[],
   source: string,
+  displayNames: readonly string[] = [],
 ): number[][] {
   if (!Array.isArray(spec) || spec.length === 0 || !spec.every(Array.isArray)) {
     throw new Error(
       `${source}: expected a non-empty JSON array of tasks, each an array of classes`,
     );
   }
-  const byName = new Map(classNames.map((name, id) => [name, id]));
+  const byName = new Map(displayNames.map((name, id) => [name, id]));
+  for (const [id, name] of classNames.entries()) byName.set(name, id);
   return (spec as unknown[][]).map((task, t) =>
     task.map((entry) => classId(entry, byName, classNames.length, `${source}, task ${t}`)),
   );

@@ -15,7 +15,7 @@ import { batches } from '../data/batches.js';
 import { imageCount, type LabelledImages, selectImages } from '../data/images.js';
 import type { Normalization } from '../data/task-sequence.js';
 import { matmul, matmulNT, transpose } from '../linalg/dense.js';
-import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { ContinualModel } from '../models/continual-model.js';
 import type { ProjectedLayer } from '../models/parameter.js';
 import { crossEntropy } from '../ops/loss.js';
 import { editLinear } from './edit-linear.js';
@@ -126,7 +126,9 @@ export function predict(
   const out = new Int32Array(imageCount(images));
   let filled = 0;
   for (const batch of batches(images, norm, { batchSize })) {
-    const labels = tf.tidy(() => tf.argMax(forward(model, batch.x, task, { training: false }), 1));
+    const labels = tf.tidy(() =>
+      tf.argMax(model.logits(model.features(batch.x, { training: false }), task), 1),
+    );
     out.set(labels.dataSync() as Int32Array, filled);
     filled += batch.size;
     tf.dispose([labels, batch.x, batch.y]);

@@ -59,7 +59,7 @@ export function formatRate(perSecond: number): string {
   return perSecond.toFixed(1);
 }
 
-function etaPart(state: ProgressState): string {
+function etaPart(state: Pick<ProgressState, 'batch' | 'batches' | 'elapsedSeconds'>): string {
   if (state.batch >= state.batches) return `took ${formatDuration(state.elapsedSeconds)}`;
   if (state.batch <= 0 || state.elapsedSeconds <= 0) return 'ETA --:--';
   const remaining = (state.elapsedSeconds / state.batch) * (state.batches - state.batch);
@@ -89,7 +89,38 @@ export interface ConsoleProgressOptions {
   readonly now?: () => number;
 }
 
-/** Renders `ProgressState`s for one epoch at a time; call `update` per batch, `end` after the epoch. */
+/** Long work outside training (a covariance pass, a Fisher pass): `done` of `total` units. */
+export interface WorkState {
+  /** What runs, e.g. "task 2 boundary: covariance". */
+  readonly label: string;
+  readonly done: number;
+  readonly total: number;
+  /** Plural unit shown after the counts, e.g. "images". */
+  readonly unit: string;
+  readonly elapsedSeconds: number;
+}
+
+export function formatWork(state: WorkState, barWidth = BAR_WIDTH): string {
+  const eta = etaPart({
+    batch: state.done,
+    batches: state.total,
+    elapsedSeconds: state.elapsedSeconds,
+  });
+  return `${state.label}  ${bar(state.done, state.total, barWidth)} ${batchCount(state.done, state.total)} ${state.unit}  ${eta}`;
+}
+
+/** One line being redrawn: what identifies it, how far along it is, and its text. */
+interface Line {
+  readonly key: string;
+  readonly done: number;
+  readonly total: number;
+  readonly text: () => string;
+}
+
+/**
+ * Renders progress lines, one at a time: training epochs (`update`, one line per epoch) and
+ * other long work (`updateWork`). Call `end` when a line is finished.
+ */
 export class ConsoleProgress {
   private readonly stream: ProgressStream;
   private readonly tty: boolean;
@@ -98,9 +129,9 @@ export class ConsoleProgress {
   private lastDraw = Number.NEGATIVE_INFINITY;
   private lastDecile = -1;
   private drawnLength = 0;
-  /** A skipped state not yet shown, printed by `end` so an epoch's final numbers always appear. */
-  private pending: ProgressState | null = null;
-  private epochKey = '';
+  /** A skipped line not yet shown, printed by `end` so a line's final numbers always appear. */
+  private pending: Line | null = null;
+  private lineKey = '';
 
   constructor(options: ConsoleProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
@@ -110,61 +141,84 @@ export class ConsoleProgress {
   }
 
   update(state: ProgressState): void {
-    this.resetIfNewEpoch(state);
-    const finished = state.batch >= state.batches;
-    if (this.tty) this.redraw(state, finished);
-    else this.maybePrintLine(state, finished);
+    this.show({
+      key: `epoch:${state.task}:${state.epoch}`,
+      done: state.batch,
+      total: state.batches,
+      text: () => formatProgress(state),
+    });
   }
 
-  /** Finishes the epoch's line; safe to call twice or without any update. */
+  updateWork(state: WorkState): void {
+    this.show({
+      key: `work:${state.label}`,
+      done: state.done,
+      total: state.total,
+      text: () => formatWork(state),
+    });
+  }
+
+  /** Finishes the current line; safe to call twice or without any update. */
   end(final?: ProgressState): void {
     if (final) this.update(final);
     if (this.tty && this.drawnLength > 0) {
       if (this.pending) this.draw(this.pending);
       this.stream.write('\n');
     } else if (!this.tty && this.pending) {
-      this.stream.write(`${formatProgress(this.pending)}\n`);
+      this.stream.write(`${this.pending.text()}\n`);
     }
     this.drawnLength = 0;
     this.pending = null;
-    this.epochKey = '';
+    this.lineKey = '';
   }
 
-  private resetIfNewEpoch(state: ProgressState): void {
-    const key = `${state.task}:${state.epoch}`;
-    if (key === this.epochKey) return;
+  /** A line of its own between progress lines (a finished layer's timing). */
+  note(text: string): void {
     this.end();
-    this.epochKey = key;
+    this.stream.write(`${text}\n`);
+  }
+
+  private show(line: Line): void {
+    this.resetIfNewLine(line.key);
+    const finished = line.done >= line.total;
+    if (this.tty) this.redraw(line, finished);
+    else this.maybePrintLine(line, finished);
+  }
+
+  private resetIfNewLine(key: string): void {
+    if (key === this.lineKey) return;
+    this.end();
+    this.lineKey = key;
     this.lastDecile = -1;
     this.lastDraw = Number.NEGATIVE_INFINITY;
   }
 
-  private redraw(state: ProgressState, force: boolean): void {
+  private redraw(line: Line, force: boolean): void {
     if (!force && this.now() - this.lastDraw < this.redrawIntervalMs) {
-      this.pending = state;
+      this.pending = line;
       return;
     }
-    this.draw(state);
+    this.draw(line);
   }
 
-  private draw(state: ProgressState): void {
-    const line = formatProgress(state);
+  private draw(line: Line): void {
+    const text = line.text();
     // Pad over the previous line's tail instead of relying on ANSI erase, which dumb terminals lack.
-    const pad = ' '.repeat(Math.max(0, this.drawnLength - line.length));
-    this.stream.write(`\r${line}${pad}`);
-    this.drawnLength = line.length;
+    const pad = ' '.repeat(Math.max(0, this.drawnLength - text.length));
+    this.stream.write(`\r${text}${pad}`);
+    this.drawnLength = text.length;
     this.lastDraw = this.now();
     this.pending = null;
   }
 
-  private maybePrintLine(state: ProgressState, finished: boolean): void {
-    const decile = finished ? 10 : Math.floor(fraction(state.batch, state.batches) * 10);
+  private maybePrintLine(line: Line, finished: boolean): void {
+    const decile = finished ? 10 : Math.floor(fraction(line.done, line.total) * 10);
     if (decile <= this.lastDecile || (decile === 0 && !finished)) {
-      this.pending = state;
+      this.pending = line;
       return;
     }
     this.lastDecile = decile;
     this.pending = null;
-    this.stream.write(`${formatProgress(state)}\n`);
+    this.stream.write(`${line.text()}\n`);
   }
 }

@@ -1,7 +1,7 @@
 /** Append-only JSON-lines log: one self-describing object per line, readable while the run is live. */
 import { openSync, readFileSync } from 'node:fs';
 import type { EpochRecord } from '../metrics/run-results.js';
-import { AppendOnlyFile } from './append-only-file.js';
+import { AppendOnlyFile, reopenTruncated } from './append-only-file.js';
 
 export type JsonlRecordType = 'epoch' | 'eval' | 'task' | (string & {});
 
@@ -16,8 +16,19 @@ export type EpochLine = { readonly type: 'epoch' } & EpochRecord;
 export class JsonlWriter {
   private readonly file: AppendOnlyFile;
 
-  constructor(readonly path: string) {
-    this.file = new AppendOnlyFile(path, openSync(path, 'a'));
+  /** Appends to `path`; with `resumeAt`, first cuts the file back to that many bytes. */
+  constructor(
+    readonly path: string,
+    resumeAt?: number,
+  ) {
+    this.file =
+      resumeAt === undefined
+        ? new AppendOnlyFile(path, openSync(path, 'a'))
+        : reopenTruncated(path, resumeAt);
+  }
+
+  get size(): number {
+    return this.file.size;
   }
 
   write(record: JsonlRecord): void {

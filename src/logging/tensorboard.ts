@@ -6,7 +6,7 @@
 import { openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppendOnlyFile } from './append-only-file.js';
+import { AppendOnlyFile, reopenTruncated } from './append-only-file.js';
 import { maskedCrc32c } from './crc32c.js';
 import {
   decodeFields,
@@ -46,6 +46,8 @@ export interface TensorBoardWriterOptions {
   /** Milliseconds since the epoch; injectable so tests get deterministic wall times. */
   readonly now?: () => number;
   readonly hostname?: string;
+  /** Continue an existing event file, cut back to `bytes` (a resumed run's checkpoint). */
+  readonly resume?: { readonly path: string; readonly bytes: number };
 }
 
 export function encodeEvent(event: DecodedEvent): Uint8Array {
@@ -85,6 +87,10 @@ export class TensorBoardWriter {
 
   constructor(dir: string, options: TensorBoardWriterOptions = {}) {
     this.now = options.now ?? Date.now;
+    if (options.resume) {
+      this.file = reopenTruncated(options.resume.path, options.resume.bytes);
+      return;
+    }
     const base = `events.out.tfevents.${Math.floor(this.now() / 1000)}.${options.hostname ?? hostname()}`;
     const { path, fd } = openFresh(dir, base);
     this.file = new AppendOnlyFile(path, fd);
@@ -93,6 +99,10 @@ export class TensorBoardWriter {
 
   get path(): string {
     return this.file.path;
+  }
+
+  get size(): number {
+    return this.file.size;
   }
 
   scalar(tag: string, value: number, step: number): void {

@@ -1,3 +1,5 @@
+import { mean } from '../util/stats.js';
+
 /** Stability/plasticity summaries of an accuracy matrix acc[t][j] (% on task j after task t). */
 type Matrix = readonly (readonly (number | null)[])[];
 
@@ -9,14 +11,14 @@ function at(acc: Matrix, t: number, j: number): number | null {
 export function averageAccuracy(acc: Matrix): number | null {
   const T = acc.length - 1;
   if (T < 0) return null;
-  return mean(Array.from({ length: T + 1 }, (_, j) => at(acc, T, j)));
+  return meanOfAll(Array.from({ length: T + 1 }, (_, j) => at(acc, T, j)));
 }
 
 /** BWT = mean over j < T of acc[T][j] − acc[j][j]; null with fewer than two tasks. */
 export function backwardTransfer(acc: Matrix): number | null {
   const T = acc.length - 1;
   if (T < 1) return null;
-  return mean(
+  return meanOfAll(
     Array.from({ length: T }, (_, j) => {
       const last = at(acc, T, j);
       const first = at(acc, j, j);
@@ -32,7 +34,7 @@ export function backwardTransfer(acc: Matrix): number | null {
 export function forwardTransfer(acc: Matrix, initial: readonly (number | null)[]): number | null {
   const T = acc.length - 1;
   if (T < 1) return null;
-  return mean(
+  return meanOfAll(
     Array.from({ length: T }, (_, k) => {
       const j = k + 1;
       const before = at(acc, j - 1, j);
@@ -56,9 +58,8 @@ export function forgetting(acc: Matrix): (number | null)[] {
   });
 }
 
-function mean(values: (number | null)[]): number | null {
+/** The mean, or null when any value is missing. */
+function meanOfAll(values: (number | null)[]): number | null {
   const present = values.filter((v): v is number => v !== null);
-  return present.length === values.length && present.length > 0
-    ? present.reduce((a, b) => a + b, 0) / present.length
-    : null;
+  return present.length === values.length ? mean(present) : null;
 }

@@ -25,10 +25,35 @@ export interface EpochRecord {
   readonly seconds: number;
 }
 
+/**
+ * running: under way (or killed without a word); completed: every task done; interrupted:
+ * stopped by a signal, resumable; diverged: a quantity went non-finite (see `divergence`);
+ * failed: stopped by an error (see `error`).
+ */
+export type RunStatus = 'running' | 'completed' | 'interrupted' | 'diverged' | 'failed';
+
+/** What a run trained on: enough to tell two runs' sequences apart and to read its reports. */
+export interface SequenceRecord {
+  readonly name: string;
+  readonly scenario: string;
+  readonly inputShape: readonly number[];
+  /** Per-channel statistics the images were normalised with. */
+  readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly tasks: readonly {
+    readonly classes: readonly number[];
+    readonly classNames?: readonly string[];
+    readonly trainImages: number;
+    readonly testImages: number;
+  }[];
+}
+
 export interface RunResults {
   readonly name: string;
   readonly strategy: string;
   readonly backend: string;
+  status: RunStatus;
+  readonly sequence: SequenceRecord;
+  /** A short name per task (its classes where the data set names them). */
   readonly taskNames: readonly string[];
   /** accMatrix[t][j]: test accuracy (%) on task j after training task t; null where not measured. */
   readonly accMatrix: (number | null)[][];
@@ -46,4 +71,8 @@ export interface RunResults {
   readonly projection: LayerProjectionRecord[][];
   readonly taskSeconds: number[];
   readonly epochs: EpochRecord[];
+  /** Set when status is 'diverged': what went non-finite, and where. */
+  divergence?: { quantity: string; value: number; task?: number; epoch?: number; batch?: number };
+  /** Set when status is 'failed'. */
+  error?: string;
 }

@@ -1,11 +1,13 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { HeadView } from '../data/scenario.js';
 import type { ForwardContext } from './layers.js';
 import type { Parameter, ProjectedLayer } from './parameter.js';
 
 /**
- * What the training loop and the strategies need of a model: a shared backbone with one head
- * per task (task-incremental), its parameters by group, its projected layers by name, and
- * non-trained state (BatchNorm running statistics) for checkpoints.
+ * What the training loop and the strategies need of a model: a shared backbone with linear
+ * heads (one per task, or one shared, as the scenario says), its parameters by group, its
+ * projected layers by name, and non-trained state (BatchNorm running statistics) for
+ * checkpoints.
  */
 export interface ContinualModel {
   readonly name: string;
@@ -15,24 +17,41 @@ export interface ContinualModel {
   readonly featureSize: number;
   /** Backbone features [batch, featureSize]. */
   features(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
-  /** Logits of task `task`'s head. */
-  logits(features: tf.Tensor2D, task: number): tf.Tensor2D;
+  /** Logits of head `head`. */
+  logits(features: tf.Tensor2D, head: number): tf.Tensor2D;
   dispose(): void;
 }
 
-/** Logits of one task's head for a batch of images. */
+/** The logits that compete for a task's examples (see HeadView) for a batch of images. */
 export function forward(
   model: ContinualModel,
   x: tf.Tensor4D,
-  task: number,
+  view: HeadView,
   ctx: ForwardContext,
 ): tf.Tensor2D {
-  return model.logits(model.features(x, ctx), task);
+  return viewLogits(model, model.features(x, ctx), view);
 }
 
-/** The parameters a task's training step updates: the shared ones and that task's head. */
-export function trainableFor(model: ContinualModel, task: number): Parameter[] {
-  return model.parameters.filter((p) => p.group !== 'head' || p.task === task);
+/** The head's logits, cut to the outputs the view lets compete. */
+export function viewLogits(
+  model: ContinualModel,
+  features: tf.Tensor2D,
+  view: HeadView,
+): tf.Tensor2D {
+  const all = model.logits(features, view.head);
+  return view.outputs === all.shape[1] ? all : tf.slice(all, [0, 0], [-1, view.outputs]);
+}
+
+/** A task's local labels as the output columns of its view. */
+export function viewLabels(view: HeadView, labels: tf.Tensor1D): tf.Tensor1D {
+  const identity = view.labels.every((column, l) => column === l);
+  if (identity) return labels;
+  return tf.tidy(() => tf.gather(tf.tensor1d(view.labels as number[], 'int32'), labels));
+}
+
+/** The parameters a training step on head `head` updates: the shared ones and that head. */
+export function trainableFor(model: ContinualModel, head: number): Parameter[] {
+  return model.parameters.filter((p) => p.group !== 'head' || p.head === head);
 }
 
 export function disposeModel(model: Pick<ContinualModel, 'parameters' | 'buffers'>): void {

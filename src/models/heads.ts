@@ -2,18 +2,18 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng.js';
 import { Head } from './layers.js';
 
-/** One linear head per task, sized by the task's class count. */
-export class TaskHeads {
+/** Linear heads over the backbone's features, one per entry of `outputsPerHead`. */
+export class LinearHeads {
   private readonly heads: Head[];
 
-  constructor(featureSize: number, classesPerTask: readonly number[], rng: Rng) {
-    this.heads = classesPerTask.map((classes, task) => new Head(task, featureSize, classes, rng));
+  constructor(featureSize: number, outputsPerHead: readonly number[], rng: Rng) {
+    this.heads = outputsPerHead.map((outputs, i) => new Head(i, featureSize, outputs, rng));
   }
 
-  apply(features: tf.Tensor2D, task: number): tf.Tensor2D {
-    const head = this.heads[task];
-    if (!head) throw new Error(`model has ${this.heads.length} heads; no head for task ${task}`);
-    return head.apply(features);
+  apply(features: tf.Tensor2D, head: number): tf.Tensor2D {
+    const h = this.heads[head];
+    if (!h) throw new Error(`model has ${this.heads.length} heads; no head ${head}`);
+    return h.apply(features);
   }
 
   parameters() {

@@ -86,13 +86,13 @@ function projectedKernel(layer: ProjectedLayer): Parameter {
   };
 }
 
-/** A per-task linear classifier (with bias); heads are never projected. */
+/** A linear classifier (with bias) over the backbone's features; heads are never projected. */
 export class Head {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
 
   constructor(
-    readonly task: number,
+    readonly index: number,
     inSize: number,
     classes: number,
     rng: Rng,
@@ -106,10 +106,10 @@ export class Head {
   }
 
   parameters(): Parameter[] {
-    const base = { group: 'head' as const, task: this.task };
+    const base = { group: 'head' as const, head: this.index };
     return [
-      { ...base, name: `head${this.task}.kernel`, variable: this.kernel },
-      { ...base, name: `head${this.task}.bias`, variable: this.bias },
+      { ...base, name: `head${this.index}.kernel`, variable: this.kernel },
+      { ...base, name: `head${this.index}.bias`, variable: this.bias },
     ];
   }
 }

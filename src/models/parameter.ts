@@ -24,8 +24,8 @@ export interface Parameter {
   readonly group: ParamGroup;
   /** Set when this parameter is a projected layer's kernel. */
   readonly projected?: ProjectedLayer;
-  /** For head parameters: the task whose head this is. */
-  readonly task?: number;
+  /** For head parameters: which head. */
+  readonly head?: number;
 }
 
 /**

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import type { Rng } from '../util/rng.js';
 import type { ContinualModel } from './continual-model.js';
 import { disposeModel } from './continual-model.js';
-import { TaskHeads } from './heads.js';
+import { LinearHeads } from './heads.js';
 import { BatchNorm, Conv2d, type ForwardContext } from './layers.js';
 import type { Parameter } from './parameter.js';
 
@@ -10,8 +11,19 @@ export interface ResNet18Options {
   readonly inputChannels: number;
   /** Base width: 64 is the reference, 20 the usual reduced variant. */
   readonly baseWidth: number;
+  /** Outputs of each head (one head per task in the task scenario). */
   readonly classesPerTask: readonly number[];
 }
+
+/** `model.resnet18`. */
+export const resnet18Settings = z.strictObject({
+  width: z
+    .number()
+    .int()
+    .positive()
+    .default(64)
+    .describe('base width: 64 is the reference, 20 the usual reduced variant'),
+});
 
 /**
  * Pre-activation block as in the reference code: BN-ReLU feeds both the first conv and the 1×1
@@ -55,7 +67,7 @@ class PreActBlock {
 /**
  * Pre-activation ResNet-18 of the Adam-NSCL code: 3×3 stem (stride 1, no max-pool), four stages
  * of two blocks (widths w, 2w, 4w, 8w; strides 1, 2, 2, 2), BN-ReLU, global average pool, and
- * one linear head per task. Convolutions have no bias.
+ * linear heads (one per task in the task scenario). Convolutions have no bias.
  */
 export function createResNet18(options: ResNet18Options, rng: Rng): ContinualModel {
   const w = options.baseWidth;
@@ -71,7 +83,7 @@ export function createResNet18(options: ResNet18Options, rng: Rng): ContinualMod
     }
   });
   const bnLast = new BatchNorm('bn_last', inC);
-  const heads = new TaskHeads(inC, options.classesPerTask, rng);
+  const heads = new LinearHeads(inC, options.classesPerTask, rng);
   const convs = [stem, ...blocks.flatMap((b) => b.convs())];
   const norms = [...blocks.flatMap((b) => b.norms()), bnLast];
   const parameters: Parameter[] = [
@@ -90,7 +102,7 @@ export function createResNet18(options: ResNet18Options, rng: Rng): ContinualMod
       for (const block of blocks) h = block.apply(h, ctx);
       return tf.mean(tf.relu(bnLast.apply(h, ctx)), [1, 2]) as tf.Tensor2D;
     },
-    logits: (features, task) => heads.apply(features, task),
+    logits: (features, head) => heads.apply(features, head),
     dispose: () => disposeModel(model),
   };
   return model;

@@ -10,9 +10,10 @@ import {
   projectorFromBasis,
 } from '../linalg/projector.js';
 import type { LayerProjectionRecord } from '../metrics/run-results.js';
-import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { ContinualModel } from '../models/continual-model.js';
 import type { ProjectedLayer } from '../models/parameter.js';
 import { gram } from '../ops/gram.js';
+import { DivergenceError, firstNonFinite } from '../util/divergence.js';
 import { addGram, type CovarianceState, covarianceMatrix, emptyCovariance } from './covariance.js';
 import { type CovarianceMode, layerInputRows } from './layer-inputs.js';
 import { TensorProjector } from './tensor-projector.js';
@@ -58,7 +59,7 @@ export class ProjectionState {
     model: ContinualModel,
     images: LabelledImages,
     norm: Normalization,
-    task: number,
+    onImages?: (count: number) => void,
   ): void {
     const buffers = new Map<string, RowBuffer>();
     const pending = new Map<string, { gram: tf.Tensor2D; rows: number }>();
@@ -85,9 +86,10 @@ export class ProjectionState {
     let sinceFlush = 0;
     for (const batch of batches(images, norm, { batchSize: this.options.batchSize })) {
       tf.tidy(() => {
-        forward(model, batch.x, task, { training: false, onLayerInput });
+        model.features(batch.x, { training: false, onLayerInput });
       });
       tf.dispose([batch.x, batch.y]);
+      onImages?.(batch.size);
       // Float32 sums on the device lose precision as they grow; move them to float64 often.
       if (++sinceFlush === 16) {
         this.flush(model, pending);
@@ -112,22 +114,35 @@ export class ProjectionState {
         state = emptyCovariance(layer.inputSize);
         this.covariances.set(layer.name, state);
       }
-      addGram(state, entry.gram.dataSync(), entry.rows);
+      const gram = entry.gram.dataSync();
+      const bad = firstNonFinite(gram);
+      if (bad >= 0)
+        throw new DivergenceError(`the input covariance of layer ${layer.name}`, gram[bad]);
+      addGram(state, gram, entry.rows);
       entry.gram.dispose();
     }
     pending.clear();
   }
 
-  /** Recomputes every layer's null space and projector from the covariances; returns the records. */
-  refresh(layers: readonly ProjectedLayer[]): LayerProjectionRecord[] {
+  /**
+   * Recomputes every layer's null space and projector from the covariances; returns the
+   * records, each also given to `onLayer` with the seconds its eigendecomposition took.
+   */
+  refresh(
+    layers: readonly ProjectedLayer[],
+    onLayer?: (record: LayerProjectionRecord, seconds: number) => void,
+  ): LayerProjectionRecord[] {
     const records: LayerProjectionRecord[] = [];
     for (const layer of layers) {
       const state = this.covariances.get(layer.name);
       if (!state) throw new Error(`no covariance accumulated for layer ${layer.name}`);
+      const start = performance.now();
       const { projector, values } = nullSpaceProjector(state, this.options);
       this.projectors.get(layer.name)?.dispose();
       this.projectors.set(layer.name, new TensorProjector(projector));
-      records.push(projectionRecord(layer.name, values, projector.nullDim));
+      const record = projectionRecord(layer.name, values, projector.nullDim);
+      records.push(record);
+      onLayer?.(record, (performance.now() - start) / 1000);
     }
     return records;
   }

@@ -1,23 +1,39 @@
+import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
 import { DiagonalFisherPenalty } from './fisher-penalty.js';
 import type { Strategy } from './strategy.js';
 
+/** The `ewc` config section. */
+export const ewcSettings = z.strictObject({
+  lambda: z.number().min(0).default(100).describe('penalty strength λ'),
+  fisherBatches: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe('batches used to estimate the Fisher diagonal; null: the whole training split'),
+});
+
 /** Elastic Weight Consolidation (Kirkpatrick et al. 2017) on all shared (non-head) parameters. */
-export function createEwc(config: ExperimentConfig): Strategy {
-  const fisher = new DiagonalFisherPenalty(config.ewc.lambda, (p) => p.group !== 'head');
+export function createEwc(ewc: z.output<typeof ewcSettings>, config: ExperimentConfig): Strategy {
+  const fisher = new DiagonalFisherPenalty(ewc.lambda, (p) => p.group !== 'head');
   return {
     name: 'ewc',
     penalty: () => fisher.penalty(),
     afterTask(ctx) {
       const task = ctx.sequence.tasks[ctx.task];
+      const pass = ctx.monitor.pass('Fisher', task.train.labels.length, 'images');
       fisher.consolidate(
         ctx.model,
         task.train,
-        ctx.task,
+        ctx.scenario.view(ctx.task, ctx.task),
         ctx.sequence.normalization,
         config.train.batchSize,
-        config.ewc.fisherBatches,
+        ewc.fisherBatches,
+        (n) => pass.advance(n),
       );
+      pass.end();
       return undefined;
     },
     snapshot: () => ({ fisher: fisher.snapshot() }),

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batches } from '../data/batches.js';
 import type { LabelledImages } from '../data/images.js';
+import type { HeadView } from '../data/scenario.js';
 import type { Normalization } from '../data/task-sequence.js';
-import { type ContinualModel, forward } from '../models/continual-model.js';
+import { type ContinualModel, forward, viewLabels } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
 import { crossEntropy } from '../ops/loss.js';
 
@@ -32,10 +33,11 @@ export class DiagonalFisherPenalty {
   consolidate(
     model: ContinualModel,
     images: LabelledImages,
-    task: number,
+    view: HeadView,
     norm: Normalization,
     batchSize: number,
     maxBatches: number | null = null,
+    onImages?: (count: number) => void,
   ): void {
     const params = model.parameters.filter(this.select);
     const byName = new Map(params.map((p) => [p.variable.name, p]));
@@ -47,7 +49,11 @@ export class DiagonalFisherPenalty {
         break;
       }
       const { value, grads } = tf.variableGrads(
-        () => crossEntropy(forward(model, batch.x, task, { training: false }), batch.y),
+        () =>
+          crossEntropy(
+            forward(model, batch.x, view, { training: false }),
+            viewLabels(view, batch.y),
+          ),
         params.map((p) => p.variable),
       );
       for (const [name, g] of Object.entries(grads)) {
@@ -60,6 +66,7 @@ export class DiagonalFisherPenalty {
         prev.dispose();
       }
       tf.dispose([value, batch.x, batch.y, ...Object.values(grads)]);
+      onImages?.(batch.size);
       count++;
     }
     for (const p of params) {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
 import { selectImages } from '../data/images.js';
 import { matmul, matmulNT, matmulTN } from '../linalg/dense.js';
@@ -110,20 +111,42 @@ function axpy(y: Float64Array, x: Float64Array, alpha: number): void {
  * mode, every input row (dense) or patch (conv) included. ProjectionState's accumulation
  * already does exactly this in float64; its null-space rule is not used here.
  */
-function representationGrams(ctx: StrategyContext, config: ExperimentConfig) {
+function representationGrams(ctx: StrategyContext, samples: number, config: ExperimentConfig) {
   const train = ctx.sequence.tasks[ctx.task].train;
   const total = train.labels.length;
-  const picked = ctx.rng.permutation(total).subarray(0, Math.min(config.gpm.samples, total));
+  const picked = ctx.rng.permutation(total).subarray(0, Math.min(samples, total));
   const state = new ProjectionState({
     rule: { kind: 'energy', epsilon: 0 },
     normalize: false,
     covarianceMode: 'per-sample',
     batchSize: config.train.evalBatchSize,
   });
-  state.accumulate(ctx.model, selectImages(train, picked), ctx.sequence.normalization, ctx.task);
+  const pass = ctx.monitor.pass('representations', picked.length, 'images');
+  state.accumulate(ctx.model, selectImages(train, picked), ctx.sequence.normalization, (n) =>
+    pass.advance(n),
+  );
+  pass.end();
   const { covariances } = state.snapshot();
   return new Map(Object.entries(covariances).map(([name, c]) => [name, covarianceMatrix(c)]));
 }
+
+export type GpmSettings = z.output<typeof gpmSettings>;
+
+/** The `gpm` config section. */
+export const gpmSettings = z.strictObject({
+  threshold: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.97)
+    .describe('energy of the representations kept in the bases (Saha et al.: 0.97 and up)'),
+  samples: z
+    .number()
+    .int()
+    .positive()
+    .default(125)
+    .describe('images per task used to build the representation matrices'),
+});
 
 export interface GpmSnapshot {
   readonly bases: Record<string, GpmBasis>;
@@ -136,7 +159,7 @@ export interface GpmSnapshot {
  * kernel only by G − MMᵀG, so earlier tasks' inputs meet unchanged weights. Unlike Adam-NSCL
  * the step is not rescaled. Heads are per task and BatchNorm parameters are left unprotected.
  */
-export function createGpm(config: ExperimentConfig): Strategy {
+export function createGpm(gpm: GpmSettings, config: ExperimentConfig): Strategy {
   const bases = new Map<string, GpmBasis>();
   const projectors = new Map<string, TensorProjector>();
   const setBasis = (layer: string, basis: GpmBasis) => {
@@ -156,16 +179,19 @@ export function createGpm(config: ExperimentConfig): Strategy {
       return projector ? projector.apply(step) : step;
     },
     afterTask(ctx) {
-      const grams = representationGrams(ctx, config);
+      const grams = representationGrams(ctx, gpm.samples, config);
       return ctx.model.projectedLayers.map((layer) => {
         const gram = grams.get(layer.name);
         if (!gram) throw new Error(`GPM saw no input for layer ${layer.name}`);
         const n = layer.inputSize;
+        const start = performance.now();
         const previous = bases.get(layer.name) ?? emptyBasis(n);
-        const { basis, residualValues } = extendBasis(previous, gram, config.gpm.threshold);
+        const { basis, residualValues } = extendBasis(previous, gram, gpm.threshold);
         setBasis(layer.name, basis);
         // On the first task Ĝ is RᵀR itself; later its spectrum needs its own decomposition.
         const spectrum = previous.m === 0 ? residualValues : eigh(gram, n).values;
+        const seconds = (performance.now() - start) / 1000;
+        ctx.monitor.timing(`basis of ${layer.name}`, seconds, { n, basis: basis.m });
         return projectionRecord(layer.name, spectrum, n - basis.m);
       });
     },

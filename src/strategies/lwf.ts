@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig } from '../config/schema.js';
-import type { ContinualModel } from '../models/continual-model.js';
-import { createModel } from '../models/create-model.js';
+import { z } from 'zod';
+import type { HeadView } from '../data/scenario.js';
+import { type ContinualModel, viewLogits } from '../models/continual-model.js';
 import { logSoftmax } from '../ops/loss.js';
-import { Rng } from '../util/rng.js';
 import type { StepInputs, Strategy, StrategyContext } from './strategy.js';
 
+/** The `lwf` config section. */
+export const lwfSettings = z.strictObject({
+  alpha: z.number().min(0).default(1).describe('weight of the distillation loss'),
+  temperature: z.number().positive().default(2).describe('distillation temperature T'),
+});
+
 /** A frozen copy of the live model: same architecture, every parameter and buffer cloned. */
-export function frozenCopy(ctx: StrategyContext): ContinualModel {
-  // The initial weights are overwritten below, so the copy's seed does not matter.
-  const copy = createModel(ctx.config, ctx.sequence, new Rng(0));
+export async function frozenCopy(ctx: StrategyContext): Promise<ContinualModel> {
+  const copy = await ctx.buildModel();
   const from = [...ctx.model.parameters.map((p) => p.variable), ...ctx.model.buffers];
   const to = [...copy.parameters.map((p) => p.variable), ...copy.buffers];
   tf.tidy(() => {
@@ -33,15 +37,28 @@ export function distillation(oldLogits: tf.Tensor2D, newLogits: tf.Tensor2D, t: 
 }
 
 /**
- * Learning without Forgetting (Li & Hoiem 2016), multi-head: while training task t the heads of
- * tasks j < t are asked to keep answering the new task's images as the model did before task t,
- * by alpha·Σ_j distillation(old_j, new_j). The old model is a frozen copy taken at beforeTask and
- * run in eval mode on each batch; it shares no variable with the live model, so no gradient
- * reaches it. Only the backbone feels the loss here: the loop trains just the current head.
- * Nothing to checkpoint: after a resume, beforeTask copies the restored weights again.
+ * The outputs earlier tasks were scored on just before task t: one view per old head in the
+ * task scenario, the one shared head in the domain scenario, the old classes' outputs of the
+ * growing head in the class scenario.
  */
-export function createLwf(config: ExperimentConfig): Strategy {
-  const { alpha, temperature } = config.lwf;
+function previousViews(ctx: StrategyContext): HeadView[] {
+  const views = new Map<string, HeadView>();
+  for (let j = 0; j < ctx.task; j++) {
+    const v = ctx.scenario.view(j, ctx.task - 1);
+    views.set(`${v.head}:${v.outputs}`, v);
+  }
+  return [...views.values()];
+}
+
+/**
+ * Learning without Forgetting (Li & Hoiem 2016): while training task t the outputs earlier
+ * tasks were scored on (see previousViews) are asked to keep answering the new task's images
+ * as the model did before task t, by alpha·Σ distillation(old, new). The old model is a frozen
+ * copy taken at beforeTask and run in eval mode on each batch; it shares no variable with the
+ * live model, so no gradient reaches it. Nothing to checkpoint: after a resume, beforeTask
+ * copies the restored weights again.
+ */
+export function createLwf({ alpha, temperature }: z.output<typeof lwfSettings>): Strategy {
   let old: ContinualModel | null = null;
   const release = () => {
     old?.dispose();
@@ -49,18 +66,18 @@ export function createLwf(config: ExperimentConfig): Strategy {
   };
   return {
     name: 'lwf',
-    beforeTask(ctx) {
+    async beforeTask(ctx) {
       release();
-      if (ctx.task > 0 && alpha > 0) old = frozenCopy(ctx);
+      if (ctx.task > 0 && alpha > 0) old = await frozenCopy(ctx);
     },
     penalty(ctx, step: StepInputs) {
       const frozen = old;
       if (!frozen || ctx.task === 0) return null;
       const oldFeatures = frozen.features(step.x, { training: false });
-      const terms = Array.from({ length: ctx.task }, (_, j) =>
+      const terms = previousViews(ctx).map((view) =>
         distillation(
-          frozen.logits(oldFeatures, j),
-          ctx.model.logits(step.features, j),
+          viewLogits(frozen, oldFeatures, view),
+          viewLogits(ctx.model, step.features, view),
           temperature,
         ),
       );

@@ -1,7 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { LabelledImages } from '../data/images.js';
+import type { Scenario } from '../data/scenario.js';
 import type { TaskSequence } from '../data/task-sequence.js';
+import type { WorkMonitor } from '../logging/work-monitor.js';
 import type { LayerProjectionRecord } from '../metrics/run-results.js';
 import type { ContinualModel } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
@@ -11,12 +13,18 @@ import type { Rng } from '../util/rng.js';
 export interface StrategyContext {
   readonly model: ContinualModel;
   readonly sequence: TaskSequence;
+  /** Which head scores which task (scenario.view(task, learned)). */
+  readonly scenario: Scenario;
   readonly task: number;
   readonly config: ExperimentConfig;
   readonly rng: Rng;
+  /** A new model of the run's architecture (for frozen copies); the caller disposes it. */
+  buildModel(): Promise<ContinualModel>;
+  /** Where long work (the task boundary) reports its progress and timings. */
+  readonly monitor: WorkMonitor;
 }
 
-/** A labelled set to train on and the head (task) its labels belong to. */
+/** A labelled set to train on and the task its labels belong to. */
 export interface TrainingSet {
   readonly task: number;
   readonly images: LabelledImages;
@@ -54,6 +62,3 @@ export interface Strategy {
   restore?(snapshot: unknown, ctx: Omit<StrategyContext, 'task'>): void | Promise<void>;
   dispose?(): void;
 }
-
-/** Builds a strategy for a run. */
-export type StrategyFactory = (config: ExperimentConfig) => Strategy;

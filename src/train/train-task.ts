@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Batch, batchCount, batches } from '../data/batches.js';
+import type { HeadView } from '../data/scenario.js';
 import type { Normalization } from '../data/task-sequence.js';
 import type { EpochRecord } from '../metrics/run-results.js';
-import { trainableFor } from '../models/continual-model.js';
+import { trainableFor, viewLabels, viewLogits } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
 import { ProjectedOptimizer } from '../nullspace/projected-optimizer.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import type { Strategy, StrategyContext, TrainingSet } from '../strategies/strategy.js';
+import { type DivergencePlace, requireFinite } from '../util/divergence.js';
 import type { Rng } from '../util/rng.js';
 import { multiStepFactor } from './lr-schedule.js';
 
@@ -29,6 +31,8 @@ export interface TaskTrainingOptions {
   readonly norm: Normalization;
   readonly onBatch?: (state: BatchProgress) => void;
   readonly onEpoch?: (record: EpochRecord) => void;
+  /** Called after every step; throws to stop training (an interrupt). */
+  readonly shouldStop?: () => void;
 }
 
 /** Batches of several sets, taken in turn, each tagged with the head it trains. */
@@ -89,12 +93,18 @@ export async function trainTask(
       options.augment,
       ctx.rng,
     )) {
-      const params = trainableFor(ctx.model, task);
-      const [loss, hits] = step(ctx, strategy, optimizer, params, task, batch);
+      const view = ctx.scenario.view(task, ctx.task);
+      const params = trainableFor(ctx.model, view.head);
+      b++;
+      const [loss, hits] = step(ctx, strategy, optimizer, params, task, view, batch, {
+        task: ctx.task,
+        epoch,
+        batch: b,
+      });
       lossSum += loss * batch.size;
       correct += hits;
       seen += batch.size;
-      b++;
+      options.shouldStop?.();
       options.onBatch?.({
         epoch,
         batch: b,
@@ -117,42 +127,58 @@ export async function trainTask(
   }
 }
 
-/** One optimisation step; returns the batch loss and number of correct predictions. */
+/**
+ * One optimisation step; returns the batch loss and number of correct predictions. A
+ * non-finite loss or gradient stops the run before the step is applied.
+ */
 function step(
   ctx: StrategyContext,
   strategy: Strategy,
   optimizer: ProjectedOptimizer,
   params: Parameter[],
   task: number,
+  view: HeadView,
   batch: Batch,
+  place: DivergencePlace,
 ): [number, number] {
   const byName = new Map(params.map((p) => [p.variable.name, p]));
   let hits: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(
     () => {
       const features = ctx.model.features(batch.x, { training: true });
-      const logits = ctx.model.logits(features, task);
-      hits = tf.keep(correctCount(logits, batch.y));
-      const ce = crossEntropy(logits, batch.y);
+      const logits = viewLogits(ctx.model, features, view);
+      const labels = viewLabels(view, batch.y);
+      hits = tf.keep(correctCount(logits, labels));
+      const ce = crossEntropy(logits, labels);
       const extra = strategy.penalty?.(ctx, { task, x: batch.x, features });
       return extra ? tf.add(ce, extra) : ce;
     },
     params.map((p) => p.variable),
   );
-  const gradByParam = new Map<Parameter, tf.Tensor>();
-  for (const [name, g] of Object.entries(grads)) gradByParam.set(byName.get(name)!, g);
-  optimizer.step(params, gradByParam);
-  const loss = value.dataSync()[0];
-  const correct = (hits as unknown as tf.Scalar).dataSync()[0];
-  tf.dispose([value, hits as unknown as tf.Scalar, batch.x, batch.y, ...Object.values(grads)]);
+  // One read for the three numbers: every dataSync waits for the backend.
+  const numbers = tf.tidy(() =>
+    tf.stack([
+      value,
+      tf.cast(hits as unknown as tf.Scalar, 'float32'),
+      tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))),
+    ]),
+  );
+  const [loss, correct, gradSquares] = numbers.dataSync();
+  numbers.dispose();
+  try {
+    requireFinite('the training loss', loss, place);
+    requireFinite('the squared gradient norm', gradSquares, place);
+    const gradByParam = new Map<Parameter, tf.Tensor>();
+    for (const [name, g] of Object.entries(grads)) gradByParam.set(byName.get(name)!, g);
+    optimizer.step(params, gradByParam);
+  } finally {
+    tf.dispose([value, hits as unknown as tf.Scalar, batch.x, batch.y, ...Object.values(grads)]);
+  }
   return [loss, correct];
 }
 
-/** What a caller may watch while a task trains. */
-export interface LearnCallbacks {
-  readonly onBatch?: (state: BatchProgress) => void;
-  readonly onEpoch?: (record: EpochRecord) => void;
-}
+/** What a caller may watch while a task trains, and how it stops it. */
+export type LearnCallbacks = Pick<TaskTrainingOptions, 'onBatch' | 'onEpoch' | 'shouldStop'>;
 
 /**
  * The training half of a task as the run loop does it: the strategy's beforeTask, a fresh

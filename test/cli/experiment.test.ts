@@ -14,7 +14,7 @@ const quick = [
   '--set',
   'train.epochs=1',
   '--set',
-  'model.hidden=[16]',
+  'model.mlp.hidden=[16]',
   '--set',
   'log.progress=false',
 ];
@@ -33,8 +33,12 @@ describe('experiment CLI', () => {
 
   it('rejects unknown keys and bad values with one line naming them (exit 2)', async () => {
     const errors = captureErrors();
-    expect(await main(['--set', 'nscl.bogus=1'])).toBe(2);
-    expect(errors.join('\n')).toMatch(/unknown key: nscl\.bogus/);
+    expect(await main(['--set', 'adam-nscl.bogus=1'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/unknown key: adam-nscl\.bogus/);
+    expect(await main(['--set', 'model.hidden=[8]'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/unknown key: model\.hidden \(did you mean model\.mlp\.hidden\?\)/);
+    expect(await main(['--set', 'strategy=nope'])).toBe(2);
+    expect(errors.join('\n')).toMatch(/strategy: .*adam-nscl/);
     expect(await main(['--set', 'train.epochs=-1'])).toBe(2);
     expect(errors.join('\n')).toMatch(/train\.epochs/);
     expect(await main(['--preset', 'nope'])).toBe(2);

@@ -60,7 +60,7 @@ describe('sweep aggregation', () => {
   });
 
   it('keeps commas inside brackets as part of a value', () => {
-    expect(parseGridAxis('model.hidden=[32,32],[64]').values).toEqual(['[32,32]', '[64]']);
+    expect(parseGridAxis('model.mlp.hidden=[32,32],[64]').values).toEqual(['[32,32]', '[64]']);
   });
 
   it.each([['a='], ['=1,2'], ['a=1,,2'], ['nothing']])('rejects the grid %s', (grid) => {
@@ -81,7 +81,7 @@ describe('sweep CLI', () => {
     'log.tensorboard=false',
     'log.trainMetrics=false',
     'data.tasks=2',
-    'model.hidden=[32]',
+    'model.mlp.hidden=[32]',
   ].flatMap((s) => ['--set', s]);
 
   it.each([

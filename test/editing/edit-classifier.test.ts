@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
-import { applyOverrides, parseConfig } from '../../src/config/load-config.js';
+import { applyOverrides } from '../../src/config/load-config.js';
 import { loadPreset } from '../../src/config/presets.js';
 import { imageCount, type LabelledImages, selectImages } from '../../src/data/images.js';
-import { loadSequence } from '../../src/data/load-sequence.js';
+import { Scenario } from '../../src/data/scenario.js';
 import type { TaskSequence } from '../../src/data/task-sequence.js';
 import {
   type ClassifierEdit,
@@ -18,7 +18,9 @@ import {
   setKernel,
 } from '../../src/editing/edit-classifier.js';
 import type { ContinualModel } from '../../src/models/continual-model.js';
-import { createModel } from '../../src/models/create-model.js';
+import { createModel } from '../../src/registry/components.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import { loadSequence } from '../../src/registry/load-sequence.js';
 import { loadCheckpoint, loadModelWeights } from '../../src/train/checkpoint.js';
 import { runContinual } from '../../src/train/continual-run.js';
 import { evaluate } from '../../src/train/evaluate.js';
@@ -36,7 +38,7 @@ const config = parseConfig(
     'data.trainLimit=40',
     'data.testLimit=100',
     'train.epochs=2',
-    'model.hidden=[256,32]',
+    'model.mlp.hidden=[256,32]',
     'log.progress=false',
     'log.report=false',
     'log.tensorboard=false',
@@ -62,7 +64,8 @@ let unprojected: Outcome;
 async function trainedModel(): Promise<ContinualModel> {
   const outDir = mkdtempSync(join(tmpdir(), 'nscl-edit-'));
   await runContinual({ config, sequence, backend: await selectBackend('cpu'), outDir });
-  const m = createModel(config, sequence, new Rng(0));
+  const heads = new Scenario('task', sequence).headSizes();
+  const m = await createModel(config, sequence.inputShape, heads, new Rng(0));
   loadModelWeights(m, loadCheckpoint(outDir).weights);
   return m;
 }
@@ -80,7 +83,8 @@ async function untouchedAccuracy(): Promise<number[]> {
   return Promise.all(
     sequence.tasks.map(async (t, j) => {
       const set = j === TASK ? withoutImages(t.test, drop) : t.test;
-      return (await evaluate(model, set, j, norm, BS)).accuracy;
+      const view = new Scenario('task', sequence).view(j, j);
+      return (await evaluate(model, set, view, norm, BS)).accuracy;
     }),
   );
 }

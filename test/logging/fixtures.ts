@@ -57,6 +57,19 @@ export function syntheticResults(overrides: Partial<RunResults> = {}): RunResult
     name: 'synthetic-3task',
     strategy: 'adam-nscl',
     backend: 'cpu',
+    status: 'completed',
+    sequence: {
+      name: 'synthetic',
+      scenario: 'task',
+      inputShape: [28, 28, 1],
+      normalization: { mean: [0.5], std: [0.25] },
+      tasks: [0, 1, 2].map((t) => ({
+        classes: [2 * t, 2 * t + 1],
+        classNames: [`digit ${2 * t}`, `digit ${2 * t + 1}`],
+        trainImages: 100,
+        testImages: 20,
+      })),
+    },
     taskNames: ['digits 0-1', 'digits 2-3', 'digits 4-5'],
     accMatrix: [
       [97.5, null, null],

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import type { LabelledImages } from '../../src/data/images.js';
-import { forward } from '../../src/models/continual-model.js';
 import { createResNet18 } from '../../src/models/resnet18.js';
 import { covarianceMatrix } from '../../src/nullspace/covariance.js';
 import { ProjectionState } from '../../src/nullspace/projection-state.js';
@@ -47,7 +46,7 @@ describe('pre-activation ResNet-18', () => {
       new Rng(1),
     );
     const x = tf.randomNormal([2, size, size, 3]) as tf.Tensor4D;
-    expect(forward(model, x, 1, { training: false }).shape).toEqual([2, 8]);
+    expect(model.logits(model.features(x, { training: false }), 1).shape).toEqual([2, 8]);
     expect(model.featureSize).toBe(32);
     model.dispose();
   });
@@ -64,7 +63,7 @@ describe('pre-activation ResNet-18', () => {
       batchSize: 8,
     });
     const images = flatImages(16, 8, 3);
-    state.accumulate(model, images, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }, 0);
+    state.accumulate(model, images, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
     const records = state.refresh(model.projectedLayers);
     expect(records.map((r) => r.n)).toEqual(model.projectedLayers.map((l) => l.inputSize));
     const stem = model.projectedLayers[0];

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendInfo, selectBackend } from '../../src/backend/select-backend.js';
-import { applyOverrides, parseConfig } from '../../src/config/load-config.js';
+import { applyOverrides } from '../../src/config/load-config.js';
 import { loadPreset } from '../../src/config/presets.js';
 import type { ExperimentConfig } from '../../src/config/schema.js';
-import { loadSequence } from '../../src/data/load-sequence.js';
 import type { TaskSequence } from '../../src/data/task-sequence.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import { loadSequence } from '../../src/registry/load-sequence.js';
 import { runContinual } from '../../src/train/continual-run.js';
 
 /**
@@ -29,7 +30,7 @@ describe('adam-nscl tensor memory', () => {
       'data.trainLimit=200',
       'data.testLimit=100',
       'train.epochs=1',
-      'model.hidden=[32]',
+      'model.mlp.hidden=[32]',
       'log.progress=false',
       'log.report=false',
       'log.tensorboard=false',

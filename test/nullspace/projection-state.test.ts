@@ -51,7 +51,7 @@ describe('ProjectionState.accumulate', () => {
         batchSize: 3,
       });
       const before = tf.memory().numTensors;
-      state.accumulate(model, data, NORM, 0);
+      state.accumulate(model, data, NORM);
       expect(tf.memory().numTensors).toBe(before);
       const first = model.projectedLayers[0].name;
       const got = state.snapshot().covariances[first];

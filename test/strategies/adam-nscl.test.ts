@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
-import { parseConfig } from '../../src/config/load-config.js';
-import { loadSequence } from '../../src/data/load-sequence.js';
+import { Scenario } from '../../src/data/scenario.js';
 import type { TaskSequence } from '../../src/data/task-sequence.js';
 import type { ContinualModel } from '../../src/models/continual-model.js';
-import { createModel } from '../../src/models/create-model.js';
 import type { ProjectedLayer } from '../../src/models/parameter.js';
 import type { ProjectionSnapshot } from '../../src/nullspace/projection-state.js';
-import { createStrategy } from '../../src/strategies/registry.js';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { createModel, createStrategy } from '../../src/registry/components.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import { loadSequence } from '../../src/registry/load-sequence.js';
+import type { Strategy } from '../../src/strategies/strategy.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { learnTask } from '../../src/train/train-task.js';
 import { Rng } from '../../src/util/rng.js';
 import { norm } from '../helpers.js';
@@ -17,7 +18,7 @@ import { syntheticConfig, syntheticModel, syntheticSequence, trainTasks } from '
 
 const overrides = {
   data: { tasks: 5, trainLimit: 400, testLimit: 100 },
-  model: { type: 'mlp', hidden: [64, 64] },
+  model: { type: 'mlp', mlp: { hidden: [64, 64] } },
   train: {
     epochs: 2,
     batchSize: 32,
@@ -59,12 +60,13 @@ async function layerDrift(
   const config = parseConfig({ ...overrides, strategy: strategyName }, 'test');
   const seq = await loadSequence(config);
   const rng = new Rng(0);
-  const model = createModel(config, seq, rng.fork());
+  const heads = new Scenario(config.data.scenario, seq).headSizes();
+  const model = await createModel(config, seq.inputShape, heads, rng.fork());
   const strategy = createStrategy(config);
   const dots: number[] = [];
   let before = new Map<string, Float32Array>();
   for (const task of [0, 1]) {
-    const ctx: StrategyContext = { model, sequence: seq, task, config, rng };
+    const ctx = strategyContext({ model, sequence: seq, task, config, rng });
     // ⟨projected step, raw step⟩ ≥ 0: the projected step never opposes the optimizer's.
     const recording: Strategy = {
       ...strategy,
@@ -115,10 +117,10 @@ describe('Adam-NSCL', () => {
     async (mode, cap, rows) => {
       const sequence = syntheticSequence(2);
       const config = syntheticConfig('adam-nscl', {
-        nscl: { covarianceMode: mode, boundaryImages: cap },
+        'adam-nscl': { covarianceMode: mode, boundaryImages: cap },
         train: { epochs: 1, batchSize: 32, evalBatchSize: 128 },
       });
-      const model = syntheticModel(config, sequence);
+      const model = await syntheticModel(config, sequence);
       const strategy = createStrategy(config);
       await trainTasks(strategy, model, sequence, config, [0]);
       const { projection } = strategy.snapshot!() as { projection: ProjectionSnapshot };

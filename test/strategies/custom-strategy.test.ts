@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../examples/custom-strategy.js';
 import { selectBackend } from '../../src/backend/select-backend.js';
-import { createStrategy, strategyNames } from '../../src/strategies/registry.js';
-import type { StrategyContext } from '../../src/strategies/strategy.js';
+import { createStrategy, strategyNames } from '../../src/registry/components.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   syntheticConfig,
@@ -22,12 +22,12 @@ describe('examples/custom-strategy', () => {
     expect(strategyNames()).toContain('l2-anchor');
     const sequence = syntheticSequence();
     const config = syntheticConfig('l2-anchor');
-    const model = syntheticModel(config, sequence);
+    const model = await syntheticModel(config, sequence);
     const strategy = createStrategy(config);
     expect(strategy.name).toBe('l2-anchor');
     const x = wholeBatch(sequence.tasks[1].train, sequence);
     const penalty = (task: number) => {
-      const ctx: StrategyContext = { model, sequence, task, config, rng: new Rng(1) };
+      const ctx = strategyContext({ model, sequence, task, config, rng: new Rng(1) });
       return tf.tidy(() => {
         const features = model.features(x, { training: true });
         const p = strategy.penalty!(ctx, { task, x, features });
@@ -42,12 +42,10 @@ describe('examples/custom-strategy', () => {
     expect(penalty(1)).toBeGreaterThan(1e-6);
     // A resumed run re-anchors at the restored weights.
     const resumed = createStrategy(config);
-    await resumed.restore!(null, { model, sequence, config, rng: new Rng(2) });
+    const ctx = strategyContext({ model, sequence, task: 1, config, rng: new Rng(2) });
+    await resumed.restore!(null, ctx);
     const features = model.features(x, { training: true });
-    const p = resumed.penalty!(
-      { model, sequence, task: 1, config, rng: new Rng(2) },
-      { task: 1, x, features },
-    );
+    const p = resumed.penalty!(ctx, { task: 1, x, features });
     expect(p?.dataSync()[0]).toBe(0);
     tf.dispose([features, p ?? []].flat());
     resumed.dispose!();

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
-import { createStrategy } from '../../src/strategies/registry.js';
-import type { StrategyContext } from '../../src/strategies/strategy.js';
+import { Scenario } from '../../src/data/scenario.js';
+import { createStrategy } from '../../src/registry/components.js';
 import { evaluate } from '../../src/train/evaluate.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   layerIo,
@@ -23,9 +24,9 @@ describe('ewc', () => {
 
   it('has no penalty before a task, zero at the anchor, and one whose gradient pulls weights back', async () => {
     const config = syntheticConfig('ewc', { ewc: { lambda: 50, fisherBatches: null } });
-    const model = syntheticModel(config, sequence);
+    const model = await syntheticModel(config, sequence);
     const ewc = createStrategy(config);
-    const ctx: StrategyContext = { model, sequence, task: 1, config, rng: new Rng(1) };
+    const ctx = strategyContext({ model, sequence, task: 1, config, rng: new Rng(1) });
     const step = {
       task: 1,
       x: tf.zeros([1, 4, 4, 1]) as tf.Tensor4D,
@@ -68,7 +69,7 @@ describe('ewc', () => {
           lr: { ...base.train.lr, backboneFirstTask: 0.05, backbone: 0.05, head: 0.05 },
         },
       };
-      const model = syntheticModel(config, sequence);
+      const model = await syntheticModel(config, sequence);
       const strategy = createStrategy(config);
       await trainTasks(strategy, model, sequence, config, [0]);
       const before = layerIo(model, sequence, sequence.tasks[0].test, 'fc1').output;
@@ -94,15 +95,16 @@ describe('joint', () => {
 
   it('trains each task on every task seen so far', async () => {
     const config = syntheticConfig('joint');
-    const model = syntheticModel(config, sequence);
+    const model = await syntheticModel(config, sequence);
     const joint = createStrategy(config);
-    const ctx: StrategyContext = { model, sequence, task: 1, config, rng: new Rng(1) };
+    const ctx = strategyContext({ model, sequence, task: 1, config, rng: new Rng(1) });
     expect(joint.trainingSets!(ctx).map((s) => [s.task, s.images])).toEqual([
       [0, sequence.tasks[0].train],
       [1, sequence.tasks[1].train],
     ]);
     await trainTasks(joint, model, sequence, config, [0, 1]);
-    const acc0 = await evaluate(model, sequence.tasks[0].test, 0, sequence.normalization, 128);
+    const view = new Scenario('task', sequence).view(0, 0);
+    const acc0 = await evaluate(model, sequence.tasks[0].test, view, sequence.normalization, 128);
     expect(acc0.accuracy).toBeGreaterThan(90);
     model.dispose();
   });

@@ -4,9 +4,16 @@ import { selectBackend } from '../../src/backend/select-backend.js';
 import { matmulTN } from '../../src/linalg/dense.js';
 import type { LayerProjectionRecord } from '../../src/metrics/run-results.js';
 import type { ContinualModel } from '../../src/models/continual-model.js';
-import { createGpm, emptyBasis, extendBasis, type GpmSnapshot } from '../../src/strategies/gpm.js';
-import { createStrategy } from '../../src/strategies/registry.js';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { createStrategy } from '../../src/registry/components.js';
+import {
+  createGpm,
+  emptyBasis,
+  extendBasis,
+  type GpmSettings,
+  type GpmSnapshot,
+} from '../../src/strategies/gpm.js';
+import type { Strategy } from '../../src/strategies/strategy.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { Rng } from '../../src/util/rng.js';
 import { maxAbsDiff, norm, randomNormal } from '../helpers.js';
 import {
@@ -58,11 +65,11 @@ describe('GPM', () => {
     let records: LayerProjectionRecord[];
 
     beforeAll(async () => {
-      model = syntheticModel(config, sequence);
+      model = await syntheticModel(config, sequence);
       strategy = createStrategy(config);
       // Trained without GPM's hooks so that afterTask's records can be looked at here.
       await trainTasks(createStrategy(syntheticConfig('finetune')), model, sequence, config, [0]);
-      const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(5) };
+      const ctx = strategyContext({ model, sequence, task: 0, config, rng: new Rng(5) });
       records = (await strategy.afterTask!(ctx))!;
     });
 
@@ -97,7 +104,7 @@ describe('GPM', () => {
     });
 
     it('removes the basis directions from projected steps and leaves heads alone', () => {
-      const ctx: StrategyContext = { model, sequence, task: 1, config, rng: new Rng(6) };
+      const ctx = strategyContext({ model, sequence, task: 1, config, rng: new Rng(6) });
       const fc1 = model.parameters.find((p) => p.projected?.name === 'fc1')!;
       const { n, m, basis } = basisOf(strategy, 'fc1');
       const step = tf.tensor(
@@ -120,14 +127,12 @@ describe('GPM', () => {
     });
 
     it('restores its bases from a snapshot', () => {
-      const ctx: StrategyContext = { model, sequence, task: 1, config, rng: new Rng(6) };
-      const copy = createGpm(config);
-      copy.restore!(structuredClone(strategy.snapshot!()), {
-        model,
-        sequence,
-        config,
-        rng: new Rng(0),
-      });
+      const ctx = strategyContext({ model, sequence, task: 1, config, rng: new Rng(6) });
+      const copy = createGpm(config.gpm as GpmSettings, config);
+      copy.restore!(
+        structuredClone(strategy.snapshot!()),
+        strategyContext({ model, sequence, task: 0, config, rng: new Rng(0) }),
+      );
       const fc2 = model.parameters.find((p) => p.projected?.name === 'fc2')!;
       const step = tf.tensor(
         Float32Array.from(randomNormal(fc2.variable.size, 12)),
@@ -167,7 +172,7 @@ describe('GPM', () => {
   it('keeps task-0 outputs of the first layer far steadier than finetune', async () => {
     const drift = async (name: string) => {
       const cfg = syntheticConfig(name, { gpm: config.gpm });
-      const model = syntheticModel(cfg, sequence);
+      const model = await syntheticModel(cfg, sequence);
       const strategy = createStrategy(cfg);
       await trainTasks(strategy, model, sequence, cfg, [0]);
       const before = layerIo(model, sequence, sequence.tasks[0].test, 'fc1').output;

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import type { ContinualModel } from '../../src/models/continual-model.js';
-import { createStrategy } from '../../src/strategies/registry.js';
+import { createStrategy } from '../../src/registry/components.js';
 import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   headLogits,
@@ -43,16 +44,11 @@ describe('LwF', () => {
     let model: ContinualModel;
     let strategy: Strategy;
     let x: tf.Tensor4D;
-    const ctxFor = (task: number): StrategyContext => ({
-      model,
-      sequence,
-      task,
-      config,
-      rng: new Rng(2),
-    });
+    const ctxFor = (task: number): StrategyContext =>
+      strategyContext({ model, sequence, task, config, rng: new Rng(2) });
 
     beforeAll(async () => {
-      model = syntheticModel(config, sequence);
+      model = await syntheticModel(config, sequence);
       strategy = createStrategy(config);
       x = wholeBatch(sequence.tasks[1].train, sequence);
     });
@@ -97,7 +93,7 @@ describe('LwF', () => {
   it('keeps the first head’s outputs far closer to where they were than finetune', async () => {
     const drift = async (name: string) => {
       const cfg = syntheticConfig(name, { lwf: config.lwf });
-      const model = syntheticModel(cfg, sequence);
+      const model = await syntheticModel(cfg, sequence);
       const strategy = createStrategy(cfg);
       await trainTasks(strategy, model, sequence, cfg, [0]);
       const before = headLogits(model, sequence, sequence.tasks[0].test, 0);

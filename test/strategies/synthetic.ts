@@ -1,14 +1,16 @@
 /** A tiny two-task problem on 4×4 grey images and a training loop over it, for strategy tests. */
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig } from '../../src/config/load-config.js';
 import type { ExperimentConfig } from '../../src/config/schema.js';
 import { batches } from '../../src/data/batches.js';
 import type { LabelledImages } from '../../src/data/images.js';
+import { Scenario } from '../../src/data/scenario.js';
 import type { TaskSequence } from '../../src/data/task-sequence.js';
 import { type ContinualModel, forward } from '../../src/models/continual-model.js';
-import { createModel } from '../../src/models/create-model.js';
 import type { ProjectedLayer } from '../../src/models/parameter.js';
-import type { Strategy, StrategyContext } from '../../src/strategies/strategy.js';
+import { createModel } from '../../src/registry/components.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import type { Strategy } from '../../src/strategies/strategy.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { learnTask } from '../../src/train/train-task.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -68,7 +70,7 @@ export function syntheticConfig(
   return parseConfig(
     {
       strategy,
-      model: { type: 'mlp', hidden: [32, 32] },
+      model: { type: 'mlp', mlp: { hidden: [32, 32] } },
       train: { epochs: 3, batchSize: 32, evalBatchSize: 128, weightDecay: 0, lr },
       log: { tensorboard: false, report: false, progress: false, trainMetrics: false },
       ...extra,
@@ -77,8 +79,12 @@ export function syntheticConfig(
   );
 }
 
-export function syntheticModel(config: ExperimentConfig, sequence: TaskSequence): ContinualModel {
-  return createModel(config, sequence, new Rng(7));
+export function syntheticModel(
+  config: ExperimentConfig,
+  sequence: TaskSequence,
+): Promise<ContinualModel> {
+  const heads = new Scenario(config.data.scenario, sequence).headSizes();
+  return createModel(config, sequence.inputShape, heads, new Rng(7));
 }
 
 /** runContinual's per-task hook order, without evaluation or logging, keeping the model alive. */
@@ -91,7 +97,7 @@ export async function trainTasks(
   rng = new Rng(3),
 ): Promise<void> {
   for (const task of tasks) {
-    const ctx: StrategyContext = { model, sequence, task, config, rng };
+    const ctx = strategyContext({ model, sequence, task, config, rng });
     await learnTask(ctx, strategy);
     await strategy.afterTask?.(ctx);
   }
@@ -113,9 +119,14 @@ export function headLogits(
 ): Float32Array {
   return tf.tidy(
     () =>
-      forward(model, wholeBatch(images, sequence), task, {
-        training: false,
-      }).dataSync() as Float32Array,
+      forward(
+        model,
+        wholeBatch(images, sequence),
+        new Scenario('task', sequence).view(task, task),
+        {
+          training: false,
+        },
+      ).dataSync() as Float32Array,
   );
 }
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendInfo, selectBackend } from '../../src/backend/select-backend.js';
-import { parseConfig } from '../../src/config/load-config.js';
-import { loadSequence } from '../../src/data/load-sequence.js';
 import { readEventFile } from '../../src/logging/tensorboard.js';
 import type { RunResults } from '../../src/metrics/run-results.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import { loadSequence } from '../../src/registry/load-sequence.js';
 import { runContinual } from '../../src/train/continual-run.js';
 
 const config = parseConfig(
@@ -15,7 +15,7 @@ const config = parseConfig(
     seed: 7,
     strategy: 'adam-nscl',
     data: { tasks: 5, trainLimit: 200, testLimit: 100 },
-    model: { type: 'mlp', hidden: [32] },
+    model: { type: 'mlp', mlp: { hidden: [32] } },
     train: { epochs: 1, batchSize: 32, lr: { backboneFirstTask: 1e-3, backbone: 1e-3 } },
     log: { progress: false, report: true },
   },
@@ -87,7 +87,14 @@ describe('continual run', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch')).toHaveLength(5);
-    expect(lines.filter((l) => l.type === 'eval' && l.split === 'test')).toHaveLength(15);
+    // Every seen task after each task (15), and the next task before its training (4).
+    const tests = lines.filter((l) => l.type === 'eval' && l.split === 'test');
+    expect(tests).toHaveLength(19);
+    expect(tests.filter((l) => l.task === l.afterTask + 1)).toHaveLength(4);
+    expect(r.initialAcc.every((a) => a !== null && a >= 0 && a <= 100)).toBe(true);
+    const fwt = [1, 2, 3, 4].map((j) => r.accMatrix[j - 1][j]! - r.initialAcc[j]!);
+    expect(r.FWT).toBeCloseTo(fwt.reduce((x, y) => x + y, 0) / 4, 10);
+    expect(saved.status).toBe('completed');
     const events = readEventFile(join(dir, 'tb', readdirSync(join(dir, 'tb'))[0]));
     const accScalars = events
       .flatMap((e) => e.scalars.map((s) => ({ ...s, step: e.step })))
