@@ -36,7 +36,9 @@ describe('experiment CLI', () => {
     expect(await main(['--set', 'adam-nscl.bogus=1'])).toBe(2);
     expect(errors.join('\n')).toMatch(/unknown key: adam-nscl\.bogus/);
     expect(await main(['--set', 'model.hidden=[8]'])).toBe(2);
-    expect(errors.join('\n')).toMatch(/unknown key: model\.hidden \(did you mean model\.mlp\.hidden\?\)/);
+    expect(errors.join('\n')).toMatch(
+      /unknown key: model\.hidden \(did you mean model\.mlp\.hidden\?\)/,
+    );
     expect(await main(['--set', 'strategy=nope'])).toBe(2);
     expect(errors.join('\n')).toMatch(/strategy: .*adam-nscl/);
     expect(await main(['--set', 'train.epochs=-1'])).toBe(2);
