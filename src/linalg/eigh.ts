@@ -19,7 +19,10 @@ export interface SymmetricEigen {
   readonly vectors: Float64Array;
 }
 
-/** Eigendecomposition of a real symmetric n×n row-major matrix (only the lower triangle need be read; input not modified). */
+/**
+ * Eigendecomposition of a real symmetric n×n row-major matrix (only the lower triangle is
+ * read; input not modified). Throws if that triangle holds a NaN or an infinity.
+ */
 export function eigh(a: Float64Array, n: number): SymmetricEigen {
   const { values, vectors } = eighColumns(a, n, () => [0, n]);
   return { n, values, vectors };
@@ -49,6 +52,7 @@ export function eighColumns(
 ): PartialEigen {
   if (!Number.isInteger(n) || n < 0) throw new Error(`eigh: invalid size ${n}`);
   if (a.length < n * n) throw new Error(`eigh: expected ${n * n} entries, got ${a.length}`);
+  assertFinite(a, n);
   if (n === 0)
     return { n, values: new Float64Array(0), from: 0, to: 0, vectors: new Float64Array(0) };
   const work = upperFromLower(a, n);
@@ -62,6 +66,24 @@ export function eighColumns(
   // Callers get an ordinary array, not a view of shared memory.
   const own = z.buffer instanceof SharedArrayBuffer ? new Float64Array(z) : z;
   return { n, values, from, to, vectors: own };
+}
+
+/**
+ * Throws on the first NaN or infinity of the lower triangle: the solver would otherwise turn
+ * every eigenvalue into NaN, and the error would surface far from its cause.
+ */
+function assertFinite(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    for (let j = 0; j <= i; j++) {
+      const v = a[row + j];
+      if (!Number.isFinite(v)) {
+        throw new Error(
+          `eigh: the matrix has a non-finite entry ${v} at row ${i}, column ${j} (0-based)`,
+        );
+      }
+    }
+  }
 }
 
 /** Columns [from, to) of an n×n row-major matrix, as an n×(to − from) shared matrix. */

@@ -1,6 +1,6 @@
 /**
  * Multi-threaded gemm and symv for the eigensolver, behind synchronous calls. Worker threads
- * run the same kernels as the main thread (built from `createKernels`' source), see the
+ * (./kernel-worker.js) run the same kernels module as the main thread (./kernels.js), see the
  * operands through SharedArrayBuffers, and the main thread works on its share and then blocks
  * in Atomics.wait until the workers are done (allowed on Node's main thread), so callers such
  * as `eigh` stay synchronous.
@@ -14,7 +14,16 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { gemmWasmBytes } from './gemm-wasm.js';
-import { createKernels, type GemmTask, type Kernels, type SymvTask } from './kernels.js';
+import {
+  BUSY,
+  createKernels,
+  DONE,
+  FAILED,
+  type GemmTask,
+  type KernelMessage,
+  type Kernels,
+  type SymvTask,
+} from './kernels.js';
 
 /** Below this many flops (2mnk) a gemm stays on the calling thread. */
 const GEMM_PARALLEL_MIN_FLOPS = 2 ** 23;
@@ -28,14 +37,8 @@ const GEMM_CHUNK = 256;
 const GEMM_MIN_CHUNK = 32;
 /** Symv chunks (of equal work) per thread. */
 const SYMV_CHUNKS_PER_THREAD = 4;
-/** Worker state word: set to BUSY by the main thread before a task, to DONE/FAILED after. */
-const BUSY = 0;
-const DONE = 1;
-const FAILED = 2;
 /** How long to wait for a worker to start before falling back to one thread. */
 const START_TIMEOUT_MS = 10_000;
-
-type Message = { kind: 'gemm'; task: GemmTask } | { kind: 'symv'; task: SymvTask };
 
 interface PoolWorker {
   worker: Worker;
@@ -91,33 +94,10 @@ function isShared(x: Float64Array): boolean {
   return x.buffer instanceof SharedArrayBuffer;
 }
 
-/** The worker's whole program: the kernels' source plus a loop over posted tasks. */
-function workerSource(): string {
-  return `
-const { parentPort, workerData } = require('node:worker_threads');
-// Transpilers may wrap nested functions in a name-keeping helper; here it is not needed.
-const __name = (f) => f;
-const createKernels = (${createKernels.toString()});
-const kernels = createKernels(workerData.wasm);
-const state = new Int32Array(workerData.state);
-const signal = (value) => { Atomics.store(state, 0, value); Atomics.notify(state, 0); };
-parentPort.on('message', (m) => {
-  try {
-    if (m.kind === 'gemm') kernels.gemmChunks(m.task);
-    else kernels.symvChunks(m.task);
-    signal(${DONE});
-  } catch {
-    signal(${FAILED});
-  }
-});
-signal(${DONE});
-`;
-}
-
 function startWorker(): PoolWorker | undefined {
   const state = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(workerSource(), {
-    eval: true,
+  // Resolved next to this module, so that src/ and dist/ each start their own copy.
+  const worker = new Worker(new URL('./kernel-worker.js', import.meta.url), {
     workerData: { wasm: wasmBytes(), state: state.buffer },
   });
   worker.unref();
@@ -144,7 +124,7 @@ function workers(): PoolWorker[] {
 }
 
 /** Posts `message(i)` to each worker i, runs `own` here, then waits for all workers. */
-function runTeam(team: PoolWorker[], message: (i: number) => Message, own: () => void): void {
+function runTeam(team: PoolWorker[], message: (i: number) => KernelMessage, own: () => void): void {
   team.forEach((w, i) => {
     Atomics.store(w.state, 0, BUSY);
     w.worker.postMessage(message(i));

@@ -224,3 +224,30 @@ describe('eighColumns', () => {
     expect(() => eighColumns(a, 5, () => [3, 6])).toThrow(/outside 0..5/);
   });
 });
+
+describe('non-finite input', () => {
+  it('is refused, naming the first non-finite entry of the lower triangle and its value', () => {
+    const rng = new Rng(31);
+    const n = 7;
+    for (const [i, j, value, text] of [
+      [3, 1, Number.NaN, 'NaN'],
+      [5, 5, Number.POSITIVE_INFINITY, 'Infinity'],
+      [4, 0, Number.NEGATIVE_INFINITY, '-Infinity'],
+    ] as const) {
+      const a = randomSymmetric(rng, n);
+      a[i * n + j] = value;
+      a[j * n + i] = value;
+      // A later one, in row order, is not the one reported.
+      a[(n - 1) * n + (n - 2)] = Number.NaN;
+      const message = `eigh: the matrix has a non-finite entry ${text} at row ${i}, column ${j} (0-based)`;
+      expect(() => eigh(a, n)).toThrow(message);
+      let chosen = false;
+      const choose = (): [number, number] => {
+        chosen = true;
+        return [0, n];
+      };
+      expect(() => eighColumns(a, n, choose)).toThrow(message);
+      expect(chosen).toBe(false);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The eigensolver's hot kernels, shared by the main thread and the worker threads:
  *  - gemm, GotoBLAS-style: operands are packed into small contiguous panels inside the
@@ -8,92 +9,124 @@
  * from a shared counter (Atomics.add) until none is left, so a thread slowed down by other load
  * simply takes fewer chunks.
  *
- * `createKernels` is self-contained on purpose (no imports, no module-level state): the worker
- * threads of ./threads build their engine from its source text (`toString()`), so the main
- * thread and the workers run the very same code.
+ * This is a JavaScript module (type-checked from its JSDoc) because the worker threads of
+ * ./threads load it through ./kernel-worker.js with plain Node, which cannot load TypeScript:
+ * from src/ under tsx or vitest and from dist/ alike, both threads then run this very file.
  */
 
-/** C += alpha · op(A) · op(B) on row-major operands given as (array, offset, leading dim). */
-export type GemmFn = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float64Array,
-  aOff: number,
-  lda: number,
-  b: Float64Array,
-  bOff: number,
-  ldb: number,
-  c: Float64Array,
-  cOff: number,
-  ldc: number,
-) => void;
+/**
+ * C += alpha · op(A) · op(B) on row-major operands given as (array, offset, leading dim).
+ * @typedef {(
+ *   transA: boolean,
+ *   transB: boolean,
+ *   m: number,
+ *   n: number,
+ *   k: number,
+ *   alpha: number,
+ *   a: Float64Array,
+ *   aOff: number,
+ *   lda: number,
+ *   b: Float64Array,
+ *   bOff: number,
+ *   ldb: number,
+ *   c: Float64Array,
+ *   cOff: number,
+ *   ldc: number,
+ * ) => void} GemmFn
+ */
 
-/** A gemm split between threads: C's rows (splitRows) or columns, in chunks of `chunk`. */
-export interface GemmTask {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  a: Float64Array;
-  aOff: number;
-  lda: number;
-  b: Float64Array;
-  bOff: number;
-  ldb: number;
-  c: Float64Array;
-  cOff: number;
-  ldc: number;
-  splitRows: boolean;
-  chunk: number;
-  counter: Int32Array;
-}
+/**
+ * A gemm split between threads: C's rows (splitRows) or columns, in chunks of `chunk`.
+ * @typedef {object} GemmTask
+ * @property {boolean} transA
+ * @property {boolean} transB
+ * @property {number} m
+ * @property {number} n
+ * @property {number} k
+ * @property {number} alpha
+ * @property {Float64Array} a
+ * @property {number} aOff
+ * @property {number} lda
+ * @property {Float64Array} b
+ * @property {number} bOff
+ * @property {number} ldb
+ * @property {Float64Array} c
+ * @property {number} cOff
+ * @property {number} ldc
+ * @property {boolean} splitRows
+ * @property {number} chunk
+ * @property {Int32Array} counter
+ */
 
 /**
  * y = A[s:n, s:n] · x[s:n] (upper triangle of the row-major n×n A) split between threads: the
  * rows [s, n) are cut at `bounds` (chunk c is rows bounds[c]..bounds[c+1]), chunk c's
  * contributions go to its own ys[c][bounds[c]:n], and the caller sums the ys in chunk order,
  * so that the result does not depend on which thread took which chunk.
+ * @typedef {object} SymvTask
+ * @property {Float64Array} a
+ * @property {number} n
+ * @property {number} s
+ * @property {Float64Array} x
+ * @property {Float64Array[]} ys
+ * @property {Int32Array} bounds
+ * @property {Int32Array} counter
  */
-export interface SymvTask {
-  a: Float64Array;
-  n: number;
-  s: number;
-  x: Float64Array;
-  ys: Float64Array[];
-  bounds: Int32Array;
-  counter: Int32Array;
-}
 
-export interface Kernels {
-  gemm: GemmFn;
-  /** y[s:n] += contributions of rows [r0, r1) of the upper triangle of A[s:n, s:n] · x[s:n]. */
-  symvRows(
-    a: Float64Array,
-    n: number,
-    r0: number,
-    r1: number,
-    x: Float64Array,
-    y: Float64Array,
-  ): void;
-  /** Works on chunks of `task` until the shared counter runs past the end. */
-  gemmChunks(task: GemmTask): void;
-  /** Works on chunks of `task` until the shared counter runs past the end. */
-  symvChunks(task: SymvTask): void;
-}
+/**
+ * @typedef {object} Kernels
+ * @property {GemmFn} gemm
+ * @property {(
+ *   a: Float64Array,
+ *   n: number,
+ *   r0: number,
+ *   r1: number,
+ *   x: Float64Array,
+ *   y: Float64Array,
+ * ) => void} symvRows
+ *   y[s:n] += contributions of rows [r0, r1) of the upper triangle of A[s:n, s:n] · x[s:n].
+ * @property {(task: GemmTask) => void} gemmChunks
+ *   Works on chunks of `task` until the shared counter runs past the end.
+ * @property {(task: SymvTask) => void} symvChunks
+ *   Works on chunks of `task` until the shared counter runs past the end.
+ */
 
-/** The part of the WebAssembly JS API used here. */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
+/**
+ * What ./threads posts to a worker: one task, on which the worker works alongside the others.
+ * @typedef {{ kind: 'gemm', task: GemmTask } | { kind: 'symv', task: SymvTask }} KernelMessage
+ */
 
-export function createKernels(wasmBytes: Uint8Array): Kernels {
+// A worker's state word (Int32Array of one element on a SharedArrayBuffer): the main thread
+// sets BUSY before posting a task and waits until the worker stores DONE or FAILED; at start
+// the worker stores DONE once it is ready.
+export const BUSY = 0;
+export const DONE = 1;
+export const FAILED = 2;
+
+/**
+ * The part of the WebAssembly JS API used here (its types are in the DOM lib, which this
+ * project does not load).
+ * @typedef {object} WasmApi
+ * @property {new (bytes: Uint8Array) => object} Module
+ * @property {new (module: object) => { exports: Record<string, unknown> }} Instance
+ */
+
+/**
+ * @typedef {(
+ *   aPanels: number,
+ *   bPanels: number,
+ *   kc: number,
+ *   pa: number,
+ *   pb: number,
+ *   pc: number,
+ * ) => void} TilesFn
+ */
+
+/**
+ * @param {Uint8Array} wasmBytes the module of ./gemm-wasm
+ * @returns {Kernels}
+ */
+export function createKernels(wasmBytes) {
   /** Register tile: MR rows of op(A) × NR columns of op(B) (fixed by the wasm kernel). */
   const MR = 4;
   const NR = 4;
@@ -102,18 +135,11 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
   const MC = 64;
   const NC = 1024;
 
-  // WebAssembly's types are in the DOM lib, which this project does not load.
-  const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const wasmApi = /** @type {{ WebAssembly: WasmApi }} */ (/** @type {unknown} */ (globalThis))
+    .WebAssembly;
   const { exports } = new wasmApi.Instance(new wasmApi.Module(wasmBytes));
-  const tiles = exports.tiles as (
-    aPanels: number,
-    bPanels: number,
-    kc: number,
-    pa: number,
-    pb: number,
-    pc: number,
-  ) => void;
-  const memory = exports.mem as { buffer: ArrayBuffer };
+  const tiles = /** @type {TilesFn} */ (exports.tiles);
+  const memory = /** @type {{ buffer: ArrayBuffer }} */ (exports.mem);
   // Layout of the module's memory, in doubles: packed A block, packed B panel, the product.
   const heap = new Float64Array(memory.buffer);
   const PA = 0;
@@ -124,18 +150,17 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
   /**
    * Packs alpha·op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, k-major inside a panel
    * (heap[PA + (panel*kc + kk)*MR + r]); rows past mc are zero so the kernel needs no edge case.
+   * @param {boolean} trans
+   * @param {Float64Array} src
+   * @param {number} off
+   * @param {number} ld
+   * @param {number} i0
+   * @param {number} p0
+   * @param {number} mc
+   * @param {number} kc
+   * @param {number} alpha
    */
-  function packA(
-    trans: boolean,
-    src: Float64Array,
-    off: number,
-    ld: number,
-    i0: number,
-    p0: number,
-    mc: number,
-    kc: number,
-    alpha: number,
-  ): void {
+  function packA(trans, src, off, ld, i0, p0, mc, kc, alpha) {
     const panels = Math.ceil(mc / MR);
     for (let ip = 0; ip < panels; ip++) {
       const base = PA + ip * kc * MR;
@@ -156,17 +181,18 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     }
   }
 
-  /** Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels (heap[PB + (panel*kc + kk)*NR + c]). */
-  function packB(
-    trans: boolean,
-    src: Float64Array,
-    off: number,
-    ld: number,
-    p0: number,
-    j0: number,
-    kc: number,
-    nc: number,
-  ): void {
+  /**
+   * Packs op(B)[p0:p0+kc, j0:j0+nc] into NR-column panels (heap[PB + (panel*kc + kk)*NR + c]).
+   * @param {boolean} trans
+   * @param {Float64Array} src
+   * @param {number} off
+   * @param {number} ld
+   * @param {number} p0
+   * @param {number} j0
+   * @param {number} kc
+   * @param {number} nc
+   */
+  function packB(trans, src, off, ld, p0, j0, kc, nc) {
     const panels = Math.ceil(nc / NR);
     if (!trans) {
       // op(B)(p, j) = B[p, j]: copy NR-wide slices of each row.
@@ -202,15 +228,16 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     }
   }
 
-  /** C[0:mc, 0:nc] += the product the kernel left at PC (row-major, row length ncPad). */
-  function addProduct(
-    mc: number,
-    nc: number,
-    ncPad: number,
-    c: Float64Array,
-    cOff: number,
-    ldc: number,
-  ): void {
+  /**
+   * C[0:mc, 0:nc] += the product the kernel left at PC (row-major, row length ncPad).
+   * @param {number} mc
+   * @param {number} nc
+   * @param {number} ncPad
+   * @param {Float64Array} c
+   * @param {number} cOff
+   * @param {number} ldc
+   */
+  function addProduct(mc, nc, ncPad, c, cOff, ldc) {
     for (let r = 0; r < mc; r++) {
       const o = cOff + r * ldc;
       const t = PC + r * ncPad;
@@ -218,23 +245,8 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     }
   }
 
-  const gemm: GemmFn = (
-    transA,
-    transB,
-    m,
-    n,
-    k,
-    alpha,
-    a,
-    aOff,
-    lda,
-    b,
-    bOff,
-    ldb,
-    c,
-    cOff,
-    ldc,
-  ) => {
+  /** @type {GemmFn} */
+  const gemm = (transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc) => {
     if (m <= 0 || n <= 0 || k <= 0 || alpha === 0) return;
     for (let j0 = 0; j0 < n; j0 += NC) {
       const nc = Math.min(NC, n - j0);
@@ -252,7 +264,8 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     }
   };
 
-  function gemmChunks(t: GemmTask): void {
+  /** @param {GemmTask} t */
+  function gemmChunks(t) {
     const extent = t.splitRows ? t.m : t.n;
     for (;;) {
       const start = Atomics.add(t.counter, 0, 1) * t.chunk;
@@ -307,15 +320,14 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
    * each pass over a column q then loads x[q] and y[q] once for four matrix rows. Row r
    * contributes its dot product with x to y[r] and, through the symmetric lower triangle,
    * a[r, q]·x[r] to y[q] for q > r.
+   * @param {Float64Array} a
+   * @param {number} n
+   * @param {number} r0
+   * @param {number} r1
+   * @param {Float64Array} x
+   * @param {Float64Array} y
    */
-  function symvRows(
-    a: Float64Array,
-    n: number,
-    r0: number,
-    r1: number,
-    x: Float64Array,
-    y: Float64Array,
-  ): void {
+  function symvRows(a, n, r0, r1, x, y) {
     let r = r0;
     for (; r + 3 < r1; r += 4) {
       const o0 = r * n;
@@ -361,7 +373,8 @@ export function createKernels(wasmBytes: Uint8Array): Kernels {
     }
   }
 
-  function symvChunks(t: SymvTask): void {
+  /** @param {SymvTask} t */
+  function symvChunks(t) {
     const chunks = t.bounds.length - 1;
     for (;;) {
       const c = Atomics.add(t.counter, 0, 1);
