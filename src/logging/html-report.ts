@@ -310,6 +310,35 @@ function layerFigure(p: LayerProjectionRecord): string {
   return `<figure class="chart-box" data-layer="${esc(p.layer)}"><figcaption>${esc(p.layer)} <span class="muted">${esc(facts)}</span></figcaption>${spectrumChart({ layer: p.layer, spectrum: p.spectrum, kept: p.kept })}</figure>`;
 }
 
+/**
+ * Layer × task grid of kept null-space dimensions, so how the null space shrinks task by task
+ * reads at a glance before the spectra explain why. Each cell's bar fills to the kept ratio.
+ */
+function nullSpaceTable(r: RunResults): string {
+  const layers = [...new Set(r.projection.flat().map((p) => p.layer))];
+  const cols = Array.from({ length: Math.max(taskCount(r), r.projection.length) }, (_, t) => t);
+  const head = cols
+    .map(
+      (t) =>
+        `<th scope="col" title="${esc(`after training ${taskName(r, t)}`)}"><span class="tid">T${t}</span></th>`,
+    )
+    .join('');
+  const rows = layers.map((layer) => {
+    const cells = cols.map((t) => {
+      const p = r.projection[t]?.find((x) => x.layer === layer);
+      return p ? nullSpaceCell(p, t) : '<td class="ns none" title="no null space computed">—</td>';
+    });
+    return `<tr><th scope="row">${esc(layer)}</th>${cells.join('')}</tr>`;
+  });
+  return `<div class="table-wrap"><table class="ns-table"><thead><tr><th scope="col">layer</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+function nullSpaceCell(p: LayerProjectionRecord, t: number): string {
+  const pct = `${(100 * p.ratio).toFixed(1)}%`;
+  const title = `${p.layer} after T${t}: ${p.kept} of ${p.n} directions kept, λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]`;
+  return `<td class="ns" data-layer="${esc(p.layer)}" data-t="${t}" style="--r:${pct}" title="${esc(title)}"><span class="ns-dims">${p.kept}/${p.n}</span><span class="ns-ratio">${pct}</span></td>`;
+}
+
 function spectra(r: RunResults): string {
   const boundaries = r.projection
     .map((layers, t) => ({ t, layers }))
@@ -369,10 +398,20 @@ export function renderReport(results: RunResults, config: unknown): string {
     section('tasks', 'Per-task results', perTaskTable(r)),
     section('curves', 'Accuracy and loss over the task sequence', taskCurves(r)),
     section('epochs', 'Training per epoch', epochCurves(r)),
+    r.projection.some((layers) => layers.length > 0)
+      ? section(
+          'nullspace',
+          'Null-space dimensions',
+          nullSpaceTable(r),
+          'Kept null-space dimension / input dimension <em>n</em> of each projected layer after each task; later updates move only in these directions. — : none computed after that task.',
+        )
+      : '',
     section('spectra', 'Eigen-spectra of projected layers', spectra(r)),
     section('config', 'Configuration', `<pre class="config">${esc(configText(config))}</pre>`),
     `<footer>Generated ${esc(new Date().toISOString())}</footer>`,
-  ].join('\n');
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -470,6 +509,13 @@ svg .kept-boundary{stroke:#111827;stroke-width:1;stroke-dasharray:4 3}
 details.boundary{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:8px 0}
 details.boundary summary{cursor:pointer;font-weight:600}
 details.boundary[open] summary{margin-bottom:10px}
+.ns-table{font-size:12px}
+.ns-table th,.ns-table td{padding:4px 10px;border-bottom:1px solid var(--line)}
+.ns-table thead th{text-align:center}
+.ns-table td{text-align:right;white-space:nowrap;background:linear-gradient(90deg,rgba(15,118,110,.16) var(--r),transparent var(--r))}
+.ns-table td.none{text-align:center;color:#9ca3af;background:none}
+.ns-dims{font-weight:600}
+.ns-ratio{color:var(--muted);margin-left:6px}
 .empty-note{color:var(--muted);font-style:italic}
 pre.config{margin:0;background:#0f172a;color:#e2e8f0;padding:14px 16px;border-radius:8px;overflow:auto;font:12px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}

@@ -43,6 +43,16 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Repeated double in proto3's packed form: one length-delimited run of little-endian doubles. */
+  packedDoubles(field: number, values: readonly number[]): this {
+    const bytes = new Uint8Array(8 * values.length);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, i) => {
+      view.setFloat64(8 * i, v, true);
+    });
+    return this.bytes(field, bytes);
+  }
+
   bytes(field: number, value: Uint8Array): this {
     this.tag(field, WireType.LengthDelimited);
     this.rawVarint(value.length);
@@ -194,6 +204,19 @@ export function fieldDouble(f: ProtoField): number {
 
 export function fieldFloat(f: ProtoField): number {
   return viewOf(payload(f, WireType.Fixed32)).getFloat32(0, true);
+}
+
+/**
+ * One occurrence of a repeated double: parsers must accept both the packed run and a lone
+ * unpacked element, whichever the writer chose.
+ */
+export function fieldDoubles(f: ProtoField): number[] {
+  if (f.wireType === WireType.Fixed64) return [fieldDouble(f)];
+  const bytes = payload(f, WireType.LengthDelimited);
+  if (bytes.length % 8 !== 0)
+    throw new Error(`field ${f.field}: packed doubles of ${bytes.length} bytes`);
+  const view = viewOf(bytes);
+  return Array.from({ length: bytes.length / 8 }, (_, i) => view.getFloat64(8 * i, true));
 }
 
 export function fieldBytes(f: ProtoField): Uint8Array {

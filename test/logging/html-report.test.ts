@@ -74,6 +74,46 @@ describe('renderReport', () => {
     expect(count(html, /<svg[^>]*class="spectrum"/g)).toBe(6);
   });
 
+  it('tabulates kept/n per layer and task above the spectra', () => {
+    const table = html.slice(
+      html.indexOf('<section id="nullspace"'),
+      html.indexOf('<section id="spectra"'),
+    );
+    expect(html.indexOf('<section id="nullspace"')).toBeGreaterThan(0);
+    expect(html.indexOf('<section id="nullspace"')).toBeLessThan(
+      html.indexOf('<section id="spectra"'),
+    );
+    for (const [t, layers] of results.projection.entries()) {
+      for (const p of layers) {
+        const cell = table.match(
+          new RegExp(`<td class="ns" data-layer="${p.layer}" data-t="${t}"[^>]*>(.*?)</td>`),
+        );
+        expect(cell?.[1], `${p.layer} after T${t}`).toBe(
+          `<span class="ns-dims">${p.kept}/${p.n}</span><span class="ns-ratio">${(100 * p.ratio).toFixed(1)}%</span>`,
+        );
+      }
+    }
+    expect(table).toContain(
+      '<span class="ns-dims">12/27</span><span class="ns-ratio">44.4%</span>',
+    );
+    expect(count(table, /<tr><th scope="row">/g)).toBe(2);
+    expect(count(table, /<td class="ns/g)).toBe(6);
+  });
+
+  it('marks tasks without a null space with an em dash and leaves the table out without any', () => {
+    const [first, second] = syntheticResults().projection;
+    const out = renderReport(syntheticResults({ projection: [first, second, []] }), {});
+    const table = out.slice(
+      out.indexOf('<section id="nullspace"'),
+      out.indexOf('<section id="spectra"'),
+    );
+    expect(count(table, /<td class="ns" /g)).toBe(4);
+    expect(count(table, /<td class="ns none"[^>]*>—<\/td>/g)).toBe(2);
+    expect(count(table, /<th scope="col"[^>]*><span class="tid">T\d<\/span><\/th>/g)).toBe(3);
+    const none = renderReport(syntheticResults({ projection: [[], [], []] }), {});
+    expect(none).not.toContain('id="nullspace"');
+  });
+
   it('draws the per-task and per-epoch charts with legends', () => {
     for (const cls of ['acc-curves', 'loss-curves', 'epoch-loss', 'epoch-acc']) {
       expect(html).toContain(`class="chart ${cls}"`);

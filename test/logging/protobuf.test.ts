@@ -3,6 +3,7 @@ import {
   decodeFields,
   fieldBytes,
   fieldDouble,
+  fieldDoubles,
   fieldFloat,
   fieldInt64,
   fieldString,
@@ -83,5 +84,21 @@ describe('decodeFields', () => {
     expect(() => decodeFields(bytes.subarray(0, 3))).toThrow(/truncated/);
     expect(() => decodeFields(Uint8Array.of(0x08, 0x80))).toThrow(/truncated/);
     expect(() => fieldDouble(decodeFields(bytes)[0])).toThrow(/wire type/);
+  });
+});
+
+describe('repeated doubles', () => {
+  it('writes them packed and reads packed runs and lone elements alike', () => {
+    const bytes = new ProtoWriter().packedDoubles(6, [1, -2.5]).double(6, 3).finish();
+    expect(hex(bytes)).toBe('3210000000000000f03f00000000000004c0310000000000000840');
+    expect(decodeFields(bytes).flatMap(fieldDoubles)).toEqual([1, -2.5, 3]);
+  });
+
+  it('rejects a packed run that is not a whole number of doubles', () => {
+    const f = decodeFields(new ProtoWriter().bytes(6, new Uint8Array(12)).finish())[0];
+    expect(() => fieldDoubles(f)).toThrow(/packed doubles of 12 bytes/);
+    expect(() => fieldDoubles(decodeFields(new ProtoWriter().varint(6, 1).finish())[0])).toThrow(
+      /wire type/,
+    );
   });
 });

@@ -7,8 +7,10 @@ import {
   decodeRecords,
   encodeEvent,
   frameRecord,
+  HPARAMS_EXPERIMENT_FILE,
   readEventFile,
   TensorBoardWriter,
+  writeHparamsExperiment,
 } from '../../src/logging/tensorboard.js';
 
 let dir: string;
@@ -46,6 +48,42 @@ describe('encodeEvent', () => {
     const data = encodeEvent({ wallTime: 1, step: 3, scalars: [{ tag: 'a', value: 1 }] });
     expect(Buffer.from(data).toString('hex')).toBe(
       `09${'000000000000f03f'}1003${'2a0a'}${'0a08'}${'0a0161'}${'150000803f'}`,
+    );
+  });
+});
+
+describe('encodeEvent summaries of the plugins', () => {
+  // Expected bytes: Summary protos built with tensorboard 2.21 (text summary_v2.text_pb; a
+  // Value with metadata.NULL_TENSOR and hparams plugin data) and serialised by Python.
+  const summaryHex = (data: Uint8Array) => {
+    const hexed = Buffer.from(data).toString('hex');
+    return hexed.slice(hexed.indexOf('2a') + 4);
+  };
+
+  it('writes text as a scalar string tensor with the text plugin name', () => {
+    const data = encodeEvent({
+      wallTime: 0,
+      step: 0,
+      scalars: [],
+      texts: [{ tag: 'cfg', text: 'hi' }],
+    });
+    expect(summaryHex(data)).toBe('0a190a03636667420808071200420268694a080a060a0474657874');
+  });
+
+  it('writes hparams plugin data next to the empty float tensor TensorBoard writes', () => {
+    const data = encodeEvent({
+      wallTime: 0,
+      step: 0,
+      scalars: [],
+      hparams: [
+        {
+          tag: '_hparams_/session_end_info',
+          data: { kind: 'sessionEnd', status: 'success', endTimeSecs: 3 },
+        },
+      ],
+    });
+    expect(summaryHex(data)).toBe(
+      '0a400a1a5f68706172616d735f2f73657373696f6e5f656e645f696e666f42060801120212004a1a0a180a0768706172616d73120d220b0801110000000000000840',
     );
   });
 });
@@ -107,6 +145,59 @@ describe('TensorBoardWriter', () => {
     ]);
   });
 
+  it('round-trips histograms, text and hparams sessions, each framed with valid CRCs', () => {
+    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    w.text('run/config', '```json\n{"a": 10}\n```', 0);
+    w.hparamsSession({ a: 10, strategy: 'adam-nscl', bn: false }, { group: 'a=10' });
+    w.histogram('projection/spectrum_log10/fc1', [-12, -12, -3, 0.5, 2], 4, 3);
+    w.scalar('continual/ACC', 91.5, 4);
+    w.hparamsSessionEnd('success');
+    w.close();
+    const events = readEventFile(w.path);
+    expect(events.map((e) => e.step)).toEqual([0, 0, 0, 4, 4, 0]);
+    expect(events[1]).toEqual({
+      wallTime: 1_704_067_203,
+      step: 0,
+      scalars: [],
+      texts: [{ tag: 'run/config', text: '```json\n{"a": 10}\n```' }],
+    });
+    expect(events[2].hparams).toEqual([
+      {
+        tag: '_hparams_/session_start_info',
+        data: {
+          kind: 'sessionStart',
+          hparams: { a: 10, strategy: 'adam-nscl', bn: false },
+          group: 'a=10',
+          startTimeSecs: 1_704_067_204.5,
+        },
+      },
+    ]);
+    expect(events[3].histograms).toEqual([
+      {
+        tag: 'projection/spectrum_log10/fc1',
+        histogram: {
+          min: -12,
+          max: 2,
+          num: 5,
+          sum: -24.5,
+          sumSquares: 301.25,
+          bucketLimit: [-12 + 14 / 3, -12 + 28 / 3, 2],
+          bucket: [2, 1, 2],
+        },
+      },
+    ]);
+    expect(events[3].scalars).toEqual([]);
+    expect(events[4].scalars).toEqual([{ tag: 'continual/ACC', value: 91.5 }]);
+    expect(events[5].hparams?.[0]).toEqual({
+      tag: '_hparams_/session_end_info',
+      data: { kind: 'sessionEnd', status: 'success', endTimeSecs: 1_704_067_209 },
+    });
+    const bytes = readFileSync(w.path);
+    const records = decodeRecords(bytes);
+    expect(records).toHaveLength(6);
+    expect(records.reduce((n, r) => n + 16 + r.length, 0)).toBe(bytes.length);
+  });
+
   it('keeps what was written before a crash readable without close', () => {
     const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
     w.scalar('x', 1, 1);
@@ -124,7 +215,50 @@ describe('TensorBoardWriter', () => {
   it('rejects a non-integer step', () => {
     const w = new TensorBoardWriter(dir, { hostname: 'box' });
     expect(() => w.scalar('x', 1, 1.5)).toThrow(RangeError);
+    expect(() => w.histogram('x', [1], Number.NaN)).toThrow(RangeError);
+    expect(() => w.text('x', 'y', -0.5)).toThrow(RangeError);
     w.close();
+  });
+});
+
+describe('writeHparamsExperiment', () => {
+  const experiment = (values: number[]) => ({
+    hparams: [{ name: 'a', type: 'float64' as const, values }],
+    metrics: [{ tag: 'continual/ACC', displayName: 'ACC (%)' }],
+  });
+
+  it('writes the experiment alone into one event file, creating the dir', () => {
+    const root = join(dir, 'sweep');
+    const path = writeHparamsExperiment(root, experiment([10, 30]), {
+      now: () => 1_704_067_200_000,
+    });
+    expect(path).toBe(join(root, HPARAMS_EXPERIMENT_FILE));
+    expect(readEventFile(path)).toEqual([
+      { wallTime: 1_704_067_200, step: 0, fileVersion: 'brain.Event:2', scalars: [] },
+      {
+        wallTime: 1_704_067_200,
+        step: 0,
+        scalars: [],
+        hparams: [
+          {
+            tag: '_hparams_/experiment',
+            data: {
+              kind: 'experiment',
+              timeCreatedSecs: 1_704_067_200,
+              experiment: experiment([10, 30]),
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('replaces an earlier experiment, leaving no temporary file', () => {
+    writeHparamsExperiment(dir, experiment([10, 30]));
+    const path = writeHparamsExperiment(dir, experiment([10, 30, 100]));
+    expect(readdirSync(dir)).toEqual([HPARAMS_EXPERIMENT_FILE]);
+    const data = readEventFile(path).flatMap((e) => e.hparams ?? [])[0].data;
+    expect(data.kind === 'experiment' && data.experiment.hparams[0].values).toEqual([10, 30, 100]);
   });
 });
 
@@ -142,6 +276,16 @@ describe('readEventFile', () => {
     bytes[bytes.length - 6] ^= 0x01;
     writeFileSync(path, bytes);
     expect(() => readEventFile(path)).toThrow(/data CRC mismatch/);
+  });
+
+  it('detects a corrupted byte inside a histogram record', () => {
+    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    w.histogram('h', [1, 2, 3], 1);
+    w.close();
+    const bytes = readFileSync(w.path);
+    bytes[bytes.length - 20] ^= 0x10;
+    writeFileSync(w.path, bytes);
+    expect(() => readEventFile(w.path)).toThrow(/data CRC mismatch/);
   });
 
   it('detects a corrupted length', () => {
