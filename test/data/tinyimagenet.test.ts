@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DECODED_CACHE_FILE } from '../../src/data/image-cache.js';
 import {
   loadSplitTinyImageNet,
   loadTinyImageNet,
-  TINY_IMAGENET_CACHE_FILE,
   TINY_IMAGENET_NORMALIZATION,
 } from '../../src/data/tinyimagenet.js';
 
@@ -130,7 +130,7 @@ describe('loadTinyImageNet', () => {
   });
 
   it('writes the cache once and then reads pixels from it instead of decoding', async () => {
-    const cacheFile = join(root, TINY_IMAGENET_CACHE_FILE);
+    const cacheFile = join(root, DECODED_CACHE_FILE);
     const first = await loadTinyImageNet(root);
     const before = await stat(cacheFile);
     // Header + 4-byte labels + pixels, nothing more.
@@ -152,7 +152,7 @@ describe('loadTinyImageNet', () => {
   });
 
   it('rebuilds the cache when the file list changes or the cache is truncated', async () => {
-    const cacheFile = join(root, TINY_IMAGENET_CACHE_FILE);
+    const cacheFile = join(root, DECODED_CACHE_FILE);
     await loadTinyImageNet(root);
     await unlink(join(root, 'train', WNIDS[0], 'images', `${WNIDS[0]}_2.JPEG`));
     const changed = await loadTinyImageNet(root);
