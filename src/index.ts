@@ -27,6 +27,8 @@ export type {
 export { type Batch, batches, evalBatches, trainBatches } from './data/batches.js';
 export { CIFAR100_FINE_LABEL_NAMES, loadCifar100, loadSplitCifar100 } from './data/cifar100.js';
 export { loadFashionMnist, loadSplitFashionMnist } from './data/fashion-mnist.js';
+export type { ImageDecodeOptions } from './data/image-cache.js';
+export { type ImageFolderOptions, loadImageFolder } from './data/image-folder.js';
 export { type LabelledImages, randomSubset, selectImages } from './data/images.js';
 export {
   channelStatistics,
@@ -44,6 +46,14 @@ export {
   taskLabel,
 } from './data/task-sequence.js';
 export { readTasksFile, resolveTaskClasses } from './data/tasks-file.js';
+export {
+  labelledDatasetFromTfData,
+  labelledImagesFromTfData,
+  type TfDataElement,
+  type TfDataOptions,
+  type TfDataSplits,
+  type TfDataset,
+} from './data/tf-data.js';
 export { loadSplitTinyImageNet, loadTinyImageNet } from './data/tinyimagenet.js';
 export {
   editClassifier,

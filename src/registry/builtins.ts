@@ -14,6 +14,7 @@ import {
   FASHION_MNIST_NORMALIZATION,
   loadFashionMnist,
 } from '../data/fashion-mnist.js';
+import { loadImageFolder } from '../data/image-folder.js';
 import { loadTinyImageNet, TINY_IMAGENET_NORMALIZATION } from '../data/tinyimagenet.js';
 import { createMlp, mlpSettings } from '../models/mlp.js';
 import { createResNet18, resnet18Settings } from '../models/resnet18.js';
@@ -134,10 +135,19 @@ registerDataset(
   { ...builtin('Tiny ImageNet 200, official layout (val split as test)'), defaultTasks: 25 },
 );
 
+registerDataset(
+  'folder',
+  ({ dir }) => loadImageFolder(requireDir(dir, 'folder')),
+  undefined,
+  builtin('image folders DIR/train/<class>/*, DIR/test/<class>/* (PNG, JPEG)'),
+);
+
 function requireDir(dir: string | null, dataset: string): string {
   if (dir === null) {
     throw new Error(
-      `data.dir is required for ${dataset} (get it with: nullspace-cl datasets ${dataset} --dir DIR)`,
+      dataset === 'folder'
+        ? 'data.dir is required for folder: the folder that holds train/<class>/ and test/<class>/'
+        : `data.dir is required for ${dataset} (get it with: nullspace-cl datasets ${dataset} --dir DIR)`,
     );
   }
   return dir;

@@ -4,7 +4,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { Scenario } from '../data/scenario.js';
 import { type TaskSequence, taskLabel } from '../data/task-sequence.js';
 import { ConsoleProgress } from '../logging/console-progress.js';
-import { RunLogger } from '../logging/run-logger.js';
+import { RunLogger, type RunLoggerOptions, taskTag } from '../logging/run-logger.js';
 import { boundaryMonitor, type WorkMonitor } from '../logging/work-monitor.js';
 import {
   averageAccuracy,
@@ -52,6 +52,8 @@ export interface RunOptions {
   readonly stopAfterTasks?: number;
   /** Aborting it stops the run after the current step, as `interrupted`. */
   readonly signal?: AbortSignal;
+  /** A sweep run's grid values and group, for TensorBoard's HParams tab. */
+  readonly hparams?: RunLoggerOptions['hparams'];
   readonly log?: (line: string) => void;
 }
 
@@ -144,13 +146,21 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
     },
     options.replace === true && !checkpoint,
   );
-  const logger = new RunLogger(outDir, config, config.log, checkpoint?.logs);
+  const taskTags = sequence.tasks.map((t) => taskTag(t.index, taskLabel(t)));
+  const logger = new RunLogger(
+    outDir,
+    config,
+    { ...config.log, hparams: options.hparams },
+    taskTags,
+    checkpoint?.logs,
+  );
   if (checkpoint) log(`resuming after task ${state.completedTasks} of ${sequence.tasks.length}`);
   try {
     await trainTasks(options, state, logger, log);
-    state.results.status =
-      state.completedTasks === sequence.tasks.length ? 'completed' : 'interrupted';
+    const done = state.completedTasks === sequence.tasks.length;
+    state.results.status = done ? 'completed' : 'interrupted';
     logger.results(state.results);
+    if (done) logger.end('success');
     return state.results;
   } catch (err) {
     recordFailure(err, state, logger, options);
@@ -241,7 +251,7 @@ async function trainTasks(
       logs: logger.positions(),
     });
   if (state.completedTasks === 0) {
-    await evaluateInitial(contextAt(options, state, 0), state.results);
+    await evaluateInitial(contextAt(options, state, 0), state.results, logger);
     logger.results(state.results);
     checkpoint();
   }
@@ -267,7 +277,7 @@ async function trainTasks(
       onEpoch: (record) => {
         progress?.end();
         state.results.epochs.push(record);
-        logger.epoch(record, state.results.epochs.length - 1);
+        logger.epoch(record, state.results.epochs.length);
       },
       shouldStop: () => {
         if (options.signal?.aborted) throw new RunInterrupted(outDir, state.completedTasks);
@@ -303,6 +313,7 @@ function recordFailure(
     results.status = 'diverged';
     results.divergence = { quantity: err.quantity, value: err.value, ...err.place };
     logger.record({ type: 'diverged', ...results.divergence, message: err.message });
+    logger.end('failure');
   } else if (err instanceof RunInterrupted) {
     const saved = loadCheckpoint(options.outDir).results as Mutable<RunResults>;
     saved.status = 'interrupted';
@@ -311,6 +322,7 @@ function recordFailure(
   } else {
     results.status = 'failed';
     results.error = err instanceof Error ? err.message : String(err);
+    logger.end('failure');
   }
   logger.results(results);
 }
@@ -319,7 +331,11 @@ function recordFailure(
  * Every task's test accuracy under the freshly initialised model, the baseline of forward
  * transfer (Lopez-Paz & Ranzato 2017), each scored as it will be when its training starts.
  */
-async function evaluateInitial(ctx: StrategyContext, results: Mutable<RunResults>): Promise<void> {
+async function evaluateInitial(
+  ctx: StrategyContext,
+  results: Mutable<RunResults>,
+  logger: RunLogger,
+): Promise<void> {
   const { model, scenario, sequence, config } = ctx;
   for (const [j, task] of sequence.tasks.entries()) {
     const view = scenario.view(j, j);
@@ -331,6 +347,7 @@ async function evaluateInitial(ctx: StrategyContext, results: Mutable<RunResults
       config.train.evalBatchSize,
     );
     results.initialAcc[j] = test.accuracy;
+    logger.evaluation(null, j, 'test', test, 0);
   }
 }
 
@@ -348,14 +365,15 @@ async function evaluateSeen(ctx: StrategyContext, results: Mutable<RunResults>, 
   const upTo = Math.min(t + 1, sequence.tasks.length - 1);
   for (let j = 0; j <= upTo; j++) {
     const view = scenario.view(j, t);
+    const step = results.epochs.length;
     const test = await evaluate(model, sequence.tasks[j].test, view, norm, bs);
     results.accMatrix[t][j] = test.accuracy;
-    logger.evaluation(t, j, 'test', test.loss, test.accuracy);
+    logger.evaluation(t, j, 'test', test, step);
     if (!config.log.trainMetrics || j > t) continue;
     const train = await evaluate(model, sequence.tasks[j].train, view, norm, bs);
     results.trainLoss[t][j] = train.loss;
     results.trainAcc[t][j] = train.accuracy;
-    logger.evaluation(t, j, 'train', train.loss, train.accuracy);
+    logger.evaluation(t, j, 'train', train, step);
   }
 }
 

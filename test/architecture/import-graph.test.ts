@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory()
       ? sourceFiles(join(dir, e.name))
-      : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+      : (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) || e.name.endsWith('.js')
         ? [join(dir, e.name)]
         : [],
   );
@@ -20,9 +20,11 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8');
-    const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
-      relative(SRC, resolve(dirname(file), m[1].replace(/\.js$/, '.ts'))),
-    );
+    // A `.js` specifier names a JavaScript source where there is one, else the TypeScript one.
+    const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => {
+      const target = resolve(dirname(file), m[1]);
+      return relative(SRC, existsSync(target) ? target : target.replace(/\.js$/, '.ts'));
+    });
     graph.set(relative(SRC, file), targets);
   }
   return graph;

@@ -87,10 +87,12 @@ describe('continual run', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch')).toHaveLength(5);
-    // Every seen task after each task (15), and the next task before its training (4).
+    // Every task untrained (5), every seen task after each task (15), and the next task
+    // before its training (4).
     const tests = lines.filter((l) => l.type === 'eval' && l.split === 'test');
-    expect(tests).toHaveLength(19);
-    expect(tests.filter((l) => l.task === l.afterTask + 1)).toHaveLength(4);
+    expect(tests).toHaveLength(24);
+    expect(tests.filter((l) => l.afterTask === null)).toHaveLength(5);
+    expect(tests.filter((l) => l.afterTask !== null && l.task === l.afterTask + 1)).toHaveLength(4);
     expect(r.initialAcc.every((a) => a !== null && a >= 0 && a <= 100)).toBe(true);
     const fwt = [1, 2, 3, 4].map((j) => r.accMatrix[j - 1][j]! - r.initialAcc[j]!);
     expect(r.FWT).toBeCloseTo(fwt.reduce((x, y) => x + y, 0) / 4, 10);
@@ -99,7 +101,8 @@ describe('continual run', () => {
     const accScalars = events
       .flatMap((e) => e.scalars.map((s) => ({ ...s, step: e.step })))
       .filter((s) => s.tag === 'continual/ACC');
-    expect(accScalars.map((s) => s.step)).toEqual([0, 1, 2, 3, 4]);
+    // One step axis: epochs trained so far (one epoch per task here).
+    expect(accScalars.map((s) => s.step)).toEqual([1, 2, 3, 4, 5]);
     expect(accScalars[4].value).toBeCloseTo(r.ACC!, 3);
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
     expect(existsSync(join(dir, 'checkpoint', 'state.json'))).toBe(true);
