@@ -10,6 +10,7 @@ import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type DownloadProgress,
+  DownloadTooLargeError,
   downloadFile,
   formatProgress,
   stderrProgress,
@@ -218,6 +219,8 @@ describe('downloadFile', () => {
       const result = await downloadFile(`${server.base}/file.bin`, dest, {
         expected: { algorithm: 'sha256', digest: sha256(payload) },
         onProgress: (p) => events.push(p),
+        // A limit of exactly the file's size still admits it.
+        maxBytes: payload.length,
       });
       expect(server.ranges.get('/file.bin')).toEqual([`bytes=${half}-`]);
       expect(result.resumedFrom).toBe(half);
@@ -323,6 +326,65 @@ describe('downloadFile', () => {
       ).rejects.toThrow(/idle/);
       expect(existsSync(dest)).toBe(false);
       expect(existsSync(join(work, 'g.part'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an announced size over maxBytes without reading the body', async () => {
+    // Headers only: a client that waited for the body would sit until its idle timeout.
+    const announceOnly: Handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': 10 * payload.length });
+      res.flushHeaders();
+    };
+    const server = await startServer({ '/f': announceOnly });
+    try {
+      const events: DownloadProgress[] = [];
+      const error = await downloadFile(`${server.base}/f`, join(work, 'f'), {
+        maxBytes: payload.length,
+        idleTimeoutMs: 5000,
+        onProgress: (p) => events.push(p),
+      }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(DownloadTooLargeError);
+      expect((error as Error).message).toBe(
+        `download of ${server.base}/f refused: the server announces ${10 * payload.length} ` +
+          `bytes, more than the limit of ${payload.length}`,
+      );
+      expect(events).toEqual([]);
+      expect(await readdir(work)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('cuts off a body that runs past maxBytes and deletes the partial file', async () => {
+    const limit = 150_000;
+    // Writing before ending makes node send the body chunked, without a Content-Length.
+    const unannounced: Handler = (_req, res) => {
+      res.writeHead(200);
+      res.write(payload.subarray(0, 1000));
+      res.end(payload.subarray(1000));
+    };
+    // Resumes from 50,000 claiming a 100,000-byte file, then sends all 150,000 bytes after it.
+    const understated: Handler = (_req, res) => {
+      res.writeHead(206, { 'content-range': 'bytes 50000-99999/100000' });
+      res.write(payload.subarray(0, 1000));
+      res.end(payload.subarray(1000, limit));
+    };
+    const server = await startServer({ '/unannounced': unannounced, '/understated': understated });
+    try {
+      await writeFile(join(work, 'understated.part'), payload.subarray(0, 50_000));
+      for (const name of ['unannounced', 'understated']) {
+        const error = await downloadFile(`${server.base}/${name}`, join(work, name), {
+          maxBytes: limit,
+          onProgress: quiet,
+        }).catch((e: Error) => e);
+        expect(error).toBeInstanceOf(DownloadTooLargeError);
+        expect((error as Error).message).toMatch(
+          new RegExp(`/${name} aborted: more than the limit of ${limit} bytes arrived`),
+        );
+      }
+      expect(await readdir(work)).toEqual([]);
     } finally {
       await server.close();
     }
