@@ -45,15 +45,9 @@ export interface DownloadOptions {
   readonly maxBytes?: number;
 }
 
-/** The file is larger than `DownloadOptions.maxBytes`; nothing of it is kept. */
+/** The file is larger than `DownloadOptions.maxBytes`. */
 export class DownloadTooLargeError extends Error {
-  constructor(
-    message: string,
-    readonly maxBytes: number,
-  ) {
-    super(message);
-    this.name = 'DownloadTooLargeError';
-  }
+  override readonly name = 'DownloadTooLargeError';
 }
 
 export interface DownloadResult {
@@ -225,7 +219,6 @@ function refuseAnnouncedSize(
   throw new DownloadTooLargeError(
     `download of ${url} refused: the server announces ${total} bytes, more than the limit of ` +
       `${maxBytes}`,
-    maxBytes,
   );
 }
 
@@ -237,7 +230,6 @@ function bodyOverLimit(
   return new DownloadTooLargeError(
     `download of ${url} aborted: more than the limit of ${maxBytes} bytes arrived ` +
       `(announced: ${total ?? 'no size'}); the partial file was deleted`,
-    maxBytes,
   );
 }
 
