@@ -1,6 +1,7 @@
 /**
  * `npm run datasets -- cifar100|tinyimagenet --dir D [--url URL] [--sha256 HEX|--md5 HEX]
- * [--keep-archive]`: download (resuming an interrupted download), verify, extract into D.
+ * [--max-megabytes N] [--keep-archive]`: download (resuming an interrupted download), verify,
+ * extract into D.
  *
  * Every step is restartable: a verified archive or a marked extraction from an earlier run is
  * reused, so re-running after a failure only redoes what did not finish.
@@ -18,12 +19,16 @@ import {
   parseChecksum,
 } from '../data/dataset-sources.js';
 import {
+  DownloadTooLargeError,
   downloadFile,
+  MB,
   type ProgressCallback,
   stderrProgress,
   verifyFile,
 } from '../data/download.js';
 import { extractArchive, isExtracted } from '../data/extract-archive.js';
+
+const DEFAULT_LIMITS = DATASET_NAMES.map((n) => `${n} ${DATASET_SOURCES[n].maxMegabytes}`);
 
 const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
 
@@ -35,6 +40,9 @@ options:
                    checksum still applies unless --sha256/--md5 is given
   --sha256 HEX     expected SHA-256 of the archive (overrides the built-in checksum)
   --md5 HEX        expected MD5 of the archive (overrides the built-in checksum)
+  --max-megabytes N
+                   refuse a download larger than N MB (default: about 1.5 times the
+                   expected size; ${DEFAULT_LIMITS.join(', ')})
   --keep-archive   keep the downloaded archive after extraction
   -h, --help       show this help`;
 
@@ -57,6 +65,8 @@ interface CliArgs {
   readonly dir: string;
   readonly url?: string;
   readonly checksum?: Checksum;
+  /** Overrides the source's own limit. */
+  readonly maxMegabytes?: number;
   readonly keepArchive: boolean;
 }
 
@@ -114,6 +124,7 @@ function parseCli(argv: string[]): CliArgs | 'help' {
     dir: values.dir,
     url: values.url,
     checksum: checksumOverride(values.sha256, values.md5),
+    maxMegabytes: parseMegabytes(values['max-megabytes']),
     keepArchive: values['keep-archive'] === true,
   };
 }
@@ -128,6 +139,7 @@ function parseOptions(argv: string[]) {
       url: { type: 'string' },
       sha256: { type: 'string' },
       md5: { type: 'string' },
+      'max-megabytes': { type: 'string' },
       'keep-archive': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -142,6 +154,15 @@ function checksumOverride(sha256?: string, md5?: string): Checksum | undefined {
     throw new UsageError(messageOf(err));
   }
   return undefined;
+}
+
+function parseMegabytes(value?: string): number | undefined {
+  if (value === undefined) return undefined;
+  const megabytes = Number(value);
+  if (!(Number.isFinite(megabytes) && megabytes > 0)) {
+    throw new UsageError(`--max-megabytes must be a positive number, got '${value}'`);
+  }
+  return megabytes;
 }
 
 async function fetchDataset(args: CliArgs, io: CliIo): Promise<void> {
@@ -183,10 +204,20 @@ async function obtainArchive(
   }
   const size = url === source.url ? ` (~${source.approxMegabytes} MB)` : '';
   io.err(`downloading ${source.title}${size} from ${url}`);
-  await downloadFile(url, archive, {
-    expected,
-    onProgress: io.progress ?? stderrProgress(source.archiveName),
-  });
+  const maxMegabytes = args.maxMegabytes ?? source.maxMegabytes;
+  try {
+    await downloadFile(url, archive, {
+      expected,
+      onProgress: io.progress ?? stderrProgress(source.archiveName),
+      maxBytes: Math.floor(maxMegabytes * MB),
+    });
+  } catch (err) {
+    if (!(err instanceof DownloadTooLargeError)) throw err;
+    throw new Error(
+      `${err.message}; the limit is ${maxMegabytes} MB, pass --max-megabytes N to change it`,
+      { cause: err },
+    );
+  }
 }
 
 async function verifyExisting(archive: string, expected: Checksum): Promise<void> {

@@ -31,8 +31,14 @@ export interface DatasetSource {
   readonly checksum?: Checksum;
   /** Top-level directory inside the archive, which becomes `<dir>/<extractedDir>`. */
   readonly extractedDir: string;
-  /** Approximate archive size, only for the message printed before a download. */
+  /** Approximate archive size (MiB), only for the message printed before a download. */
   readonly approxMegabytes: number;
+  /**
+   * Largest download accepted (MiB), about 1.5 times the expected size: room for a mirror that
+   * packs it differently, while a wrong or hostile server cannot fill the disk. The CLI's
+   * `--max-megabytes` overrides it.
+   */
+  readonly maxMegabytes: number;
 }
 
 export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
@@ -46,6 +52,7 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
     checksum: { algorithm: 'md5', digest: '03b5dce01913d631647c71ecec9e9cb8' },
     extractedDir: 'cifar-100-binary',
     approxMegabytes: 161,
+    maxMegabytes: 250,
   },
   tinyimagenet: {
     name: 'tinyimagenet',
@@ -59,6 +66,7 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
     checksum: { algorithm: 'md5', digest: '90528d7ca1a48142e341f4ef8d21d0de' },
     extractedDir: 'tiny-imagenet-200',
     approxMegabytes: 237,
+    maxMegabytes: 360,
   },
 };
 

@@ -37,6 +37,17 @@ export interface DownloadOptions {
   readonly maxRedirects?: number;
   /** Abort when the connection is silent this long, so a stalled server cannot hang us. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Largest file accepted, in bytes, so a wrong or hostile server cannot fill the disk: a larger
+   * announced size is refused before the body is read, and a body that runs past it is cut off
+   * and its partial file deleted. No limit when absent.
+   */
+  readonly maxBytes?: number;
+}
+
+/** The file is larger than `DownloadOptions.maxBytes`. */
+export class DownloadTooLargeError extends Error {
+  override readonly name = 'DownloadTooLargeError';
 }
 
 export interface DownloadResult {
@@ -155,6 +166,8 @@ async function writeBody(
   options: DownloadOptions,
 ): Promise<void> {
   const total = totalFromHeaders(res, start);
+  const { maxBytes } = options;
+  refuseAnnouncedSize(res, url, total, maxBytes);
   const onProgress = options.onProgress ?? stderrProgress(url);
   const began = Date.now();
   let done = start;
@@ -169,6 +182,10 @@ async function writeBody(
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       done += chunk.length;
+      if (maxBytes !== undefined && done > maxBytes) {
+        callback(bodyOverLimit(url, maxBytes, total));
+        return;
+      }
       report(false);
       callback(null, chunk);
     },
@@ -178,7 +195,10 @@ async function writeBody(
       signal: options.signal,
     });
   } catch (err) {
-    throw networkError(url, err, done);
+    if (!(err instanceof DownloadTooLargeError)) throw networkError(url, err, done);
+    // Resuming a file that is already too large would only repeat this.
+    await unlink(part).catch(() => {});
+    throw err;
   }
   if (total !== undefined && done !== total) {
     throw new Error(
@@ -186,6 +206,31 @@ async function writeBody(
     );
   }
   report(true);
+}
+
+function refuseAnnouncedSize(
+  res: IncomingMessage,
+  url: string,
+  total: number | undefined,
+  maxBytes: number | undefined,
+): void {
+  if (maxBytes === undefined || total === undefined || total <= maxBytes) return;
+  res.destroy();
+  throw new DownloadTooLargeError(
+    `download of ${url} refused: the server announces ${total} bytes, more than the limit of ` +
+      `${maxBytes}`,
+  );
+}
+
+function bodyOverLimit(
+  url: string,
+  maxBytes: number,
+  total: number | undefined,
+): DownloadTooLargeError {
+  return new DownloadTooLargeError(
+    `download of ${url} aborted: more than the limit of ${maxBytes} bytes arrived ` +
+      `(announced: ${total ?? 'no size'}); the partial file was deleted`,
+  );
 }
 
 /**
@@ -289,7 +334,8 @@ export function stderrProgress(label: string, options: ProgressLineOptions = {})
   };
 }
 
-const MB = 1024 * 1024;
+/** A megabyte as progress lines and size limits count it (MiB). */
+export const MB = 1024 * 1024;
 
 /** "42.0% 67.5/160.6 MB 3.2 MB/s", the speed counting only this transfer's bytes. */
 export function formatProgress(p: DownloadProgress): string {

@@ -5,15 +5,19 @@
  * is written inside it, and only then is it renamed into place. A target directory without the
  * marker is treated as garbage from an interrupted run and replaced.
  *
- * .tar.gz goes through node-tar (which already refuses absolute and `..` paths). For .zip there
- * is no package installed, so a small reader lives here: central directory, stored and
- * deflated entries, CRC checks, and a refusal of ZIP64, encryption, symlinks and zip-slip paths.
+ * .tar.gz goes through node-tar and .zip through yauzl; both refuse absolute and `..` paths.
+ * Zip entries are also refused when they are symlinks or encrypted, and each is checked
+ * against the size and CRC-32 that the central directory lists for it. An archive without
+ * entries, or a zip whose entry count does not cover its central directory, is an error, so an
+ * archive that only partly extracted is never marked complete.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import * as tar from 'tar';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import type { ArchiveFormat } from './dataset-sources.js';
 
 export const COMPLETE_MARKER = '.complete';
@@ -89,10 +93,11 @@ function removeTemp(temp: string): Promise<void> {
 async function unpack(archive: string, into: string, format: ArchiveFormat): Promise<void> {
   try {
     if (format === 'tar.gz') {
-      // strict turns node-tar's skipped-entry warnings (bad paths, corrupt data) into errors.
+      // strict turns node-tar's skipped-entry warnings (bad paths, corrupt data) into errors;
+      // it also refuses an archive without entries.
       await tar.x({ file: archive, cwd: into, strict: true, preserveOwner: false });
     } else {
-      extractZip(archive, into);
+      await extractZip(archive, into);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -122,197 +127,185 @@ async function requireDirectory(path: string, archive: string, root?: string): P
 }
 
 // ---------------------------------------------------------------------------------------------
-// ZIP reader (PKWARE APPNOTE 6.3): just enough for data-set archives.
+// ZIP, read by yauzl: central directory, ZIP64, stored/deflate, `..` and absolute names.
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
+const END_SIGNATURE = Buffer.from('PK\x05\x06', 'latin1');
 const SIG_ZIP64_LOCATOR = 0x07064b50;
-const EOCD_SIZE = 22;
+const END_LENGTH = 22;
+const ZIP64_LOCATOR_LENGTH = 20;
+const ZIP64_END_LENGTH = 56;
 const MAX_COMMENT = 0xffff;
-const FLAG_ENCRYPTED = 0x1;
-const FLAG_UTF8 = 0x800;
-const METHOD_STORED = 0;
-const METHOD_DEFLATE = 8;
-
-export interface ZipEntry {
-  readonly name: string;
-  readonly method: number;
-  readonly flags: number;
-  readonly crc32: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  readonly localHeaderOffset: number;
-  readonly isDirectory: boolean;
-  readonly isSymlink: boolean;
-}
+const CENTRAL_HEADER_LENGTH = 46;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const READ_CHUNK = 0x10000;
 
 /**
- * Extracts every entry of a zip file under `destDir` (which must exist). Synchronous on
- * purpose: data-set zips hold ~10^5 small files, and per-file async round trips dominate.
+ * Extracts every entry of a zip file under `destDir` (which must exist) and returns how many
+ * there were. Fails unless those entries fill the whole central directory: yauzl stops after
+ * as many entries as the end record counts, and that 16-bit count wraps past 65,535 in
+ * archives written without ZIP64.
+ *
+ * File calls are synchronous on purpose: data-set zips hold ~10^5 small files, and thread-pool
+ * round trips per entry would take several times as long as the reads and writes themselves.
  */
-export function extractZip(zipPath: string, destDir: string): number {
+export async function extractZip(zipPath: string, destDir: string): Promise<number> {
   const fd = openSync(zipPath, 'r');
   try {
-    const entries = readZipEntries(fd, zipPath);
-    const root = resolve(destDir);
-    for (const entry of entries) {
-      const out = safeEntryPath(root, entry.name, zipPath);
-      if (entry.isDirectory) {
-        mkdirSync(out, { recursive: true });
-        continue;
-      }
-      if (entry.isSymlink) throw new Error(`${zipPath}: entry '${entry.name}' is a symlink`);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, readEntryData(fd, entry, zipPath));
+    const size = fstatSync(fd).size;
+    // Both are yauzl's defaults; the name checks and the size checks depend on them.
+    const zip = await yauzl.fromRandomAccessReaderPromise(new SyncFileReader(fd), size, {
+      decodeStrings: true,
+      validateEntrySizes: true,
+    });
+    const { count, directoryBytes } = await extractEntries(zip, resolve(destDir), zipPath);
+    if (count === 0) throw new Error(`${zipPath} has no entries`);
+    const directorySize = centralDirectorySize(fd, size, zipPath);
+    if (directoryBytes !== directorySize) {
+      throw new Error(
+        `${zipPath}: its end record lists ${count} entries, which fill ${directoryBytes} of the ` +
+          `${directorySize} bytes of its central directory; the archive is inconsistent (an ` +
+          'entry count over 65,535 wraps around without ZIP64), so it was not extracted',
+      );
     }
-    return entries.length;
+    return count;
   } finally {
     closeSync(fd);
   }
 }
 
-/** Reads the central directory, which is authoritative for names, sizes and CRCs. */
-export function readZipEntries(fd: number, zipPath: string): ZipEntry[] {
-  const eocd = findEndOfCentralDirectory(fd, zipPath);
-  const directory = readAt(fd, eocd.directoryOffset, eocd.directorySize, zipPath);
-  const entries: ZipEntry[] = [];
-  let pos = 0;
-  for (let i = 0; i < eocd.entryCount; i++) {
-    if (pos + 46 > directory.length || directory.readUInt32LE(pos) !== SIG_CENTRAL) {
-      throw new Error(`${zipPath}: corrupt central directory at entry ${i}`);
+/** yauzl's view of a file descriptor that the caller opens and closes. */
+class SyncFileReader extends yauzl.RandomAccessReader {
+  constructor(private readonly fd: number) {
+    super();
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(this.fd, buffer, offset, length, position);
+    } catch (err) {
+      setImmediate(callback, err as Error);
+      return;
     }
-    const next =
-      pos +
-      46 +
-      directory.readUInt16LE(pos + 28) +
-      directory.readUInt16LE(pos + 30) +
-      directory.readUInt16LE(pos + 32);
-    if (next > directory.length)
-      throw new Error(`${zipPath}: corrupt central directory entry ${i}`);
-    entries.push(parseCentralEntry(directory, pos, zipPath));
-    pos = next;
+    // yauzl expects the callback on a later turn, as after a real asynchronous read.
+    setImmediate(callback, null, bytesRead);
   }
-  return entries;
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const fd = this.fd;
+    let position = start;
+    return new Readable({
+      // A throw here destroys the stream with that error; a short file ends it early, which
+      // yauzl reports as too few bytes.
+      read() {
+        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - position));
+        const bytesRead = chunk.length > 0 ? readSync(fd, chunk, 0, chunk.length, position) : 0;
+        position += bytesRead;
+        this.push(bytesRead > 0 ? chunk.subarray(0, bytesRead) : null);
+      },
+    });
+  }
 }
 
-function parseCentralEntry(buf: Buffer, pos: number, zipPath: string): ZipEntry {
-  const madeBy = buf.readUInt16LE(pos + 4);
-  const flags = buf.readUInt16LE(pos + 8);
-  const compressedSize = buf.readUInt32LE(pos + 20);
-  const uncompressedSize = buf.readUInt32LE(pos + 24);
-  const nameLength = buf.readUInt16LE(pos + 28);
-  const externalAttrs = buf.readUInt32LE(pos + 38);
-  const localHeaderOffset = buf.readUInt32LE(pos + 42);
-  // CP437 names are decoded as latin1: identical for the ASCII names data sets use.
-  const name = buf.toString(flags & FLAG_UTF8 ? 'utf8' : 'latin1', pos + 46, pos + 46 + nameLength);
-  if ([compressedSize, uncompressedSize, localHeaderOffset].includes(0xffffffff)) {
-    throw new Error(`${zipPath}: entry '${name}' needs ZIP64, which is not supported`);
-  }
-  const unixMode = madeBy >>> 8 === 3 ? externalAttrs >>> 16 : 0;
-  return {
-    name,
-    method: buf.readUInt16LE(pos + 10),
-    flags,
-    crc32: buf.readUInt32LE(pos + 16),
-    compressedSize,
-    uncompressedSize,
-    localHeaderOffset,
-    isDirectory: name.endsWith('/') || name.endsWith('\\'),
-    isSymlink: (unixMode & 0o170000) === 0o120000,
+async function extractEntries(zip: ZipFile, root: string, zipPath: string) {
+  const made = new Set<string>();
+  const makeDirectory = (dir: string) => {
+    if (made.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    made.add(dir);
   };
+  let count = 0;
+  let directoryBytes = 0;
+  // autoClose (on by default) releases the reader at the end, on an error or on leaving the loop.
+  for await (const entry of zip.eachEntry()) {
+    // yauzl refuses absolute and `..` names by its own rules; this checks, independently of
+    // them, the property that matters: the path resolves inside root.
+    const out = safeEntryPath(root, entry.fileName, zipPath);
+    if (entry.fileName.endsWith('/')) {
+      makeDirectory(out);
+    } else {
+      const where = `${zipPath}: entry '${entry.fileName}'`;
+      refuseUnreadable(entry, where);
+      makeDirectory(dirname(out));
+      await writeEntry(zip, entry, out, where);
+    }
+    count++;
+    directoryBytes +=
+      CENTRAL_HEADER_LENGTH +
+      entry.fileNameLength +
+      entry.extraFieldLength +
+      entry.fileCommentLength;
+  }
+  return { count, directoryBytes };
 }
 
-interface EndOfCentralDirectory {
-  readonly entryCount: number;
-  readonly directorySize: number;
-  readonly directoryOffset: number;
+function refuseUnreadable(entry: Entry, where: string): void {
+  // Hosts other than Unix leave these bits zero, so reading them as a mode on any host only
+  // errs toward refusing.
+  if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
+    throw new Error(`${where} is a symlink`);
+  }
+  if (entry.isEncrypted()) throw new Error(`${where} is encrypted`);
+  if (!entry.canDecodeFileData()) {
+    throw new Error(
+      `${where} uses compression method ${entry.compressionMethod}; only stored/deflate work`,
+    );
+  }
+}
+
+/** Streams an entry into `out`, then checks its size and CRC-32 against the central directory. */
+async function writeEntry(zip: ZipFile, entry: Entry, out: string, where: string): Promise<void> {
+  const fd = openSync(out, 'w');
+  let crc = 0;
+  let bytes = 0;
+  try {
+    const data: AsyncIterable<Buffer> = await zip.openReadStreamPromise(entry);
+    for await (const chunk of data) {
+      crc = crc32(chunk, crc);
+      bytes += chunk.length;
+      writeFileSync(fd, chunk);
+    }
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    closeSync(fd);
+  }
+  if (bytes !== entry.uncompressedSize) {
+    throw new Error(`${where}: expected ${entry.uncompressedSize} bytes, got ${bytes}`);
+  }
+  if (crc !== entry.crc32) throw new Error(`${where}: CRC-32 mismatch (corrupt archive)`);
 }
 
 /**
- * The EOCD record sits at the end, followed by a comment of up to 64 KiB, so it is found by
- * scanning backwards for its signature; the comment length must reach exactly to the end.
+ * The central directory's size as the end record (or its ZIP64 twin) states it; yauzl reads
+ * past it without keeping it. The record is found as yauzl finds it, by the last signature in
+ * the tail, and only after yauzl has accepted it.
  */
-function findEndOfCentralDirectory(fd: number, zipPath: string): EndOfCentralDirectory {
-  const size = fstatSync(fd).size;
-  if (size < EOCD_SIZE) throw new Error(`${zipPath}: not a zip file (too short)`);
-  const tailStart = Math.max(0, size - EOCD_SIZE - MAX_COMMENT);
+function centralDirectorySize(fd: number, size: number, zipPath: string): number {
+  const tailStart = Math.max(0, size - END_LENGTH - MAX_COMMENT - ZIP64_LOCATOR_LENGTH);
   const tail = readAt(fd, tailStart, size - tailStart, zipPath);
-  for (let pos = tail.length - EOCD_SIZE; pos >= 0; pos--) {
-    if (tail.readUInt32LE(pos) !== SIG_EOCD) continue;
-    if (pos + EOCD_SIZE + tail.readUInt16LE(pos + 20) !== tail.length) continue;
-    return parseEndOfCentralDirectory(tail, pos, zipPath);
+  const end = tail.lastIndexOf(END_SIGNATURE, tail.length - END_LENGTH);
+  const locator = end - ZIP64_LOCATOR_LENGTH;
+  if (locator < 0 || tail.readUInt32LE(locator) !== SIG_ZIP64_LOCATOR) {
+    return tail.readUInt32LE(end + 12);
   }
-  throw new Error(`${zipPath}: not a zip file (no end-of-central-directory record)`);
-}
-
-function parseEndOfCentralDirectory(
-  tail: Buffer,
-  pos: number,
-  zipPath: string,
-): EndOfCentralDirectory {
-  const disk = tail.readUInt16LE(pos + 4);
-  const directoryDisk = tail.readUInt16LE(pos + 6);
-  const entriesOnDisk = tail.readUInt16LE(pos + 8);
-  const entryCount = tail.readUInt16LE(pos + 10);
-  const directorySize = tail.readUInt32LE(pos + 12);
-  const directoryOffset = tail.readUInt32LE(pos + 16);
-  const zip64Locator = pos >= 20 && tail.readUInt32LE(pos - 20) === SIG_ZIP64_LOCATOR;
-  if (
-    zip64Locator ||
-    entryCount === 0xffff ||
-    directorySize === 0xffffffff ||
-    directoryOffset === 0xffffffff
-  ) {
-    throw new Error(`${zipPath}: ZIP64 archives are not supported`);
-  }
-  if (disk !== 0 || directoryDisk !== 0 || entriesOnDisk !== entryCount) {
-    throw new Error(`${zipPath}: multi-part (spanned) zip archives are not supported`);
-  }
-  return { entryCount, directorySize, directoryOffset };
-}
-
-/** Entry bytes, decompressed and checked against the central directory's size and CRC. */
-function readEntryData(fd: number, entry: ZipEntry, zipPath: string): Buffer {
-  const where = `${zipPath}: entry '${entry.name}'`;
-  if (entry.flags & FLAG_ENCRYPTED) throw new Error(`${where} is encrypted`);
-  const header = readAt(fd, entry.localHeaderOffset, 30, zipPath);
-  if (header.readUInt32LE(0) !== SIG_LOCAL) throw new Error(`${where} has no local header`);
-  // Local name/extra lengths may differ from the central ones; sizes may be zero when the
-  // data-descriptor flag (bit 3) is set, which is why the central sizes are used instead.
-  const dataStart =
-    entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  const raw = readAt(fd, dataStart, entry.compressedSize, zipPath);
-  const data = decompress(raw, entry, where);
-  if (data.length !== entry.uncompressedSize) {
-    throw new Error(`${where}: expected ${entry.uncompressedSize} bytes, got ${data.length}`);
-  }
-  if (crc32(data) !== entry.crc32) throw new Error(`${where}: CRC-32 mismatch (corrupt archive)`);
-  return data;
-}
-
-function decompress(raw: Buffer, entry: ZipEntry, where: string): Buffer {
-  if (entry.method === METHOD_STORED) return raw;
-  if (entry.method !== METHOD_DEFLATE) {
-    throw new Error(`${where} uses compression method ${entry.method}; only stored/deflate work`);
-  }
-  try {
-    // The cap stops a lying size field from inflating without bound (zip bomb).
-    return inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-  } catch (err) {
-    throw new Error(`${where}: cannot inflate (${(err as Error).message})`, { cause: err });
-  }
+  const zip64EndAt = Number(tail.readBigUInt64LE(locator + 8));
+  return Number(readAt(fd, zip64EndAt, ZIP64_END_LENGTH, zipPath).readBigUInt64LE(40));
 }
 
 function readAt(fd: number, position: number, length: number, zipPath: string): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new Error(`${zipPath}: truncated (wanted ${length} bytes at ${position})`);
-    done += n;
+  const buffer = Buffer.alloc(length);
+  if (readSync(fd, buffer, 0, length, position) !== length) {
+    throw new Error(`${zipPath}: truncated (wanted ${length} bytes at ${position})`);
   }
-  return buf;
+  return buffer;
 }
 
 /**

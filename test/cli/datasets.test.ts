@@ -101,6 +101,8 @@ function capture(): Captured {
   };
 }
 
+const MIB = 1024 * 1024;
+
 const digest = (algorithm: string, data: Buffer) =>
   createHash(algorithm).update(data).digest('hex');
 
@@ -165,9 +167,21 @@ describe('datasets CLI', () => {
       fixture.archive.subarray(0, half),
     );
     const sha = digest('sha256', fixture.archive);
+    // Exactly the archive's size: a limit is inclusive.
+    const limit = String(fixture.archive.length / MIB);
     const run = capture();
     const code = await main(
-      ['cifar100', '--dir', dataDir, '--url', server.url, '--sha256', sha],
+      [
+        'cifar100',
+        '--dir',
+        dataDir,
+        '--url',
+        server.url,
+        '--sha256',
+        sha,
+        '--max-megabytes',
+        limit,
+      ],
       run.io,
     );
     expect(code).toBe(0);
@@ -215,6 +229,41 @@ describe('datasets CLI', () => {
     expect(await readdir(dataDir)).toEqual([]);
   });
 
+  it('refuses a download over --max-megabytes with a hint, leaving no files', async () => {
+    const limit = (fixture.archive.length - 1) / MIB;
+    const run = capture();
+    const code = await main(
+      ['cifar100', '--dir', dataDir, '--url', server.url, '--max-megabytes', String(limit)],
+      run.io,
+    );
+    expect(code).toBe(1);
+    expect(run.err.at(-1)).toBe(
+      `datasets: download of ${server.url} refused: the server announces ` +
+        `${fixture.archive.length} bytes, more than the limit of ${fixture.archive.length - 1}; ` +
+        `the limit is ${limit} MB, pass --max-megabytes N to change it`,
+    );
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it("limits a download to the data set's maxMegabytes by default", async () => {
+    // Announces a 251 MB CIFAR-100 archive and never sends it.
+    const oversize = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 251 * MIB });
+      res.flushHeaders();
+    });
+    await new Promise<void>((resolve) => oversize.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(oversize.address() as AddressInfo).port}/archive`;
+    try {
+      const run = capture();
+      expect(await main(['cifar100', '--dir', dataDir, '--url', url], run.io)).toBe(1);
+      expect(run.err.at(-1)).toMatch(/announces 263192576 bytes.*the limit is 250 MB/);
+      expect(await readdir(dataDir)).toEqual([]);
+    } finally {
+      oversize.closeAllConnections();
+      await new Promise((resolve) => oversize.close(resolve));
+    }
+  });
+
   it('applies the official checksum to a --url mirror unless overridden', async () => {
     const run = capture();
     const code = await main(['cifar100', '--dir', dataDir, '--url', server.url], run.io);
@@ -254,6 +303,8 @@ describe('datasets CLI', () => {
       ['cifar100', '--dir', 'x', '--sha256', 'a'.repeat(64), '--md5', 'a'.repeat(32)],
     ],
     ['non-http url', ['cifar100', '--dir', 'x', '--url', 'ftp://example.org/a.tar.gz']],
+    ['zero --max-megabytes', ['cifar100', '--dir', 'x', '--max-megabytes', '0']],
+    ['non-numeric --max-megabytes', ['cifar100', '--dir', 'x', '--max-megabytes', 'lots']],
   ])('exits 2 on a usage error: %s', async (_label, argv) => {
     const run = capture();
     expect(await main(argv, run.io)).toBe(2);
