@@ -114,6 +114,8 @@ interface RunState {
   results: Mutable<RunResults>;
   rng: Rng;
   completedTasks: number;
+  /** Continues a checkpoint (even one taken before the first task). */
+  resumed: boolean;
 }
 
 /**
@@ -201,6 +203,7 @@ async function startState(
     results: emptyResults(config, sequence, backend),
     rng: rng.fork(),
     completedTasks: 0,
+    resumed: checkpoint !== null,
   };
   if (!checkpoint) return state;
   try {
@@ -250,7 +253,7 @@ async function trainTasks(
       weights: modelWeights(state.model),
       logs: logger.positions(),
     });
-  if (state.completedTasks === 0) {
+  if (!state.resumed) {
     await evaluateInitial(contextAt(options, state, 0), state.results, logger);
     logger.results(state.results);
     checkpoint();

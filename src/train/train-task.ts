@@ -104,6 +104,8 @@ export async function trainTask(
       lossSum += loss * batch.size;
       correct += hits;
       seen += batch.size;
+      // A step is synchronous work; yielding lets signal handlers (Ctrl-C) run between steps.
+      await new Promise(setImmediate);
       options.shouldStop?.();
       options.onBatch?.({
         epoch,

@@ -15,10 +15,12 @@ export class DivergenceError extends Error {
     readonly value: number,
     readonly place: DivergencePlace = {},
   ) {
-    super('');
+    super();
+    // Computed when read: the loop completes `place` after the code that noticed threw.
+    Object.defineProperty(this, 'message', { get: () => this.describe(), configurable: true });
   }
 
-  override get message(): string {
+  private describe(): string {
     const { task, epoch, batch } = this.place;
     const at = [
       task !== undefined ? `task ${task + 1}` : '',

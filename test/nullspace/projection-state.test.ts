@@ -5,6 +5,7 @@ import type { LabelledImages } from '../../src/data/images.js';
 import { createMlp } from '../../src/models/mlp.js';
 import { addRows, covarianceMatrix, emptyCovariance } from '../../src/nullspace/covariance.js';
 import { ProjectionState } from '../../src/nullspace/projection-state.js';
+import { DivergenceError } from '../../src/util/divergence.js';
 import { Rng } from '../../src/util/rng.js';
 
 beforeAll(async () => {
@@ -68,4 +69,24 @@ describe('ProjectionState.accumulate', () => {
       model.dispose();
     },
   );
+});
+
+describe('ProjectionState with non-finite inputs', () => {
+  it('stops with a DivergenceError naming the layer instead of keeping a NaN covariance', () => {
+    const rng = new Rng(5);
+    const model = createMlp({ inputSize: 16, hidden: [8, 8], classesPerTask: [2] }, rng);
+    const state = new ProjectionState({
+      rule: { kind: 'relative', a: 10 },
+      normalize: true,
+      covarianceMode: 'per-sample',
+      batchSize: 4,
+    });
+    // fc2's input is relu(fc1·x): finite; poisoning fc1 makes fc2's input NaN.
+    tf.tidy(() => model.projectedLayers[0].kernel.assign(tf.fill([16, 8], Number.NaN)));
+    expect(() => state.accumulate(model, images(8, rng), NORM)).toThrow(DivergenceError);
+    expect(() => state.accumulate(model, images(8, rng), NORM)).toThrow(
+      /the input covariance of layer fc2 is NaN/,
+    );
+    model.dispose();
+  });
 });

@@ -7,6 +7,7 @@ import { readEventFile } from '../../src/logging/tensorboard.js';
 import type { RunResults } from '../../src/metrics/run-results.js';
 import { parseConfig } from '../../src/registry/experiment-config.js';
 import { loadSequence } from '../../src/registry/load-sequence.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { runContinual } from '../../src/train/continual-run.js';
 
 const config = parseConfig(
@@ -64,6 +65,18 @@ describe('continual run', () => {
       outDir: tmp(),
     });
     expect(other.accMatrix).not.toEqual(a.accMatrix);
+  });
+
+  it('refuses a checkpoint that claims more tasks than the sequence has, writing nothing', async () => {
+    const dir = tmp();
+    await run(dir, { stopAfterTasks: 1 });
+    const checkpoint = loadCheckpoint(dir);
+    saveCheckpoint(dir, { ...checkpoint, completedTasks: 9 });
+    const before = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+    await expect(run(dir, { resume: true })).rejects.toThrow(
+      /checkpoint says 9 tasks are done, but the sequence has 5/,
+    );
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).toBe(before);
   });
 
   it('writes results, CSV, JSONL, TensorBoard events, report and checkpoint', async () => {
