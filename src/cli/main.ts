@@ -20,6 +20,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'run a grid of settings × seeds (shardable), or collect a sharded sweep',
     load: () => import('./sweep.js'),
   },
+  reproduce: {
+    summary: 'run or collect a published table (a reproduction spec) and compare with it',
+    load: () => import('./reproduce.js'),
+  },
   datasets: {
     summary: 'download, verify and extract CIFAR-100 or Tiny ImageNet',
     load: () => import('./datasets.js'),

@@ -6,7 +6,13 @@ import { loadConfig } from '../registry/experiment-config.js';
 import { checkAxes, parseGridAxis, parseSeeds } from '../sweep/grid.js';
 import { runSweepRuns } from '../sweep/run-sweep.js';
 import { parseShard, type Shard } from '../sweep/shard.js';
-import { collectRuns, formatSweepTable, incompleteNote, writeSummary } from '../sweep/summary.js';
+import {
+  collectRuns,
+  formatSweepTable,
+  incompleteNote,
+  type SweepSummary,
+  writeSummary,
+} from '../sweep/summary.js';
 import { plannedRuns, readPlan, type SweepSpec } from '../sweep/sweep-plan.js';
 import { RunInterrupted } from '../train/continual-run.js';
 import { reportCliError, UsageError } from './cli-errors.js';
@@ -61,13 +67,25 @@ export async function main(argv: string[]): Promise<number> {
 async function sweep(args: ReturnType<typeof parse>): Promise<number> {
   const spec = await sweepSpec(args);
   const outDir = args.out ?? join('runs', `sweep-${args.preset ?? 'default'}-${timestamp()}`);
+  return runOrShard(spec, outDir, args, (dir) => collect({ out: dir }));
+}
+
+/**
+ * Runs a sweep's share of runs in this process: all of them (then `whenDone`), or one shard's.
+ * Exit code: 130 when interrupted, 1 when a run failed, else whenDone's or 0.
+ */
+export async function runOrShard(
+  spec: SweepSpec,
+  outDir: string,
+  args: { readonly shard?: string; readonly backend?: string },
+  whenDone: (outDir: string) => number,
+): Promise<number> {
   const shard: Shard = args.shard ? parseShard(args.shard) : { index: 1, count: 1 };
   const backend = await selectBackend(args.backend);
   console.log(describeBackend(backend));
   const total = plannedRuns(spec).length;
-  console.log(
-    `sweep: ${total} runs${shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : ''} in ${outDir}`,
-  );
+  const part = shard.count > 1 ? `, shard ${shard.index}/${shard.count}` : '';
+  console.log(`sweep: ${total} runs${part} in ${outDir}`);
   const interrupt = interruptOnSignals();
   let failures: number;
   try {
@@ -78,18 +96,16 @@ async function sweep(args: ReturnType<typeof parse>): Promise<number> {
     });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
-    console.error(`sweep: interrupted; start the same command again to continue`);
+    console.error('sweep: interrupted; start the same command again to continue');
     return 130;
   } finally {
     interrupt.dispose();
   }
-  if (shard.count > 1) {
-    console.log(
-      `shard ${shard.index}/${shard.count} done; gather with: nullspace-cl sweep --collect --out ${outDir}`,
-    );
-    return failures > 0 ? 1 : 0;
-  }
-  return collect({ out: outDir });
+  if (shard.count === 1) return whenDone(outDir);
+  console.log(
+    `shard ${shard.index}/${shard.count} done; gather the sweep with --collect --out ${outDir}`,
+  );
+  return failures > 0 ? 1 : 0;
 }
 
 /** The sweep the arguments describe, its plugins loaded and its grid checked. */
@@ -104,14 +120,20 @@ async function sweepSpec(args: ReturnType<typeof parse>): Promise<SweepSpec> {
 
 /** Gathers the runs under --out into the summary; 1 when any run is missing or failed. */
 function collect(args: { out?: string }): number {
-  if (!args.out) throw new UsageError('--collect needs --out DIR (the sweep folder)');
-  const spec = readPlan(args.out);
-  const runs = collectRuns(args.out, plannedRuns(spec));
-  const { rows, incomplete } = writeSummary(args.out, spec, runs);
-  console.log(
-    `\n${formatSweepTable(rows)}\n${incompleteNote(incomplete)}\n(${join(args.out, 'sweep.md')})`,
-  );
+  const { incomplete } = collectSweep(args.out);
   return incomplete.length > 0 ? 1 : 0;
+}
+
+/** The sweep in `outDir` summarised (sweep.md/csv/json written) and printed. */
+export function collectSweep(outDir: string | undefined): SweepSummary {
+  if (!outDir) throw new UsageError('--collect needs --out DIR (the sweep folder)');
+  const spec = readPlan(outDir);
+  const summary = writeSummary(outDir, spec, collectRuns(outDir, plannedRuns(spec)));
+  const { rows, incomplete } = summary;
+  console.log(
+    `\n${formatSweepTable(rows)}\n${incompleteNote(incomplete)}\n(${join(outDir, 'sweep.md')})`,
+  );
+  return summary;
 }
 
 function parse(argv: string[]) {
