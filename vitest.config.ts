@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // dist/ is built once, before any test runs the compiled package.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // tfjs keeps a global engine per process; isolating files in forks keeps backends apart.

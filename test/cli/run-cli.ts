@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readEventFile } from '../../src/logging/tensorboard.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,14 +19,24 @@ export interface CliOptions {
   readonly stop?: { readonly when: RegExp; readonly signal: NodeJS.Signals };
   readonly env?: Record<string, string>;
   readonly cwd?: string;
+  /** src/ under tsx, as `npm run` does (default), or the compiled dist/ under plain node. */
+  readonly from?: 'src' | 'dist';
+}
+
+/** tsx's loader by path, so the child finds it from any working directory. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function program(from: 'src' | 'dist'): string[] {
+  return from === 'src'
+    ? ['--import', TSX, '--conditions=nscl-source', join(ROOT, 'src/cli/main.ts')]
+    : [join(ROOT, 'dist/cli/main.js')];
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=nscl-source', join(ROOT, 'src/cli/main.ts'), ...args],
-    { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } },
-  );
+  const child = spawn(process.execPath, [...program(options.from ?? 'src'), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+  });
   let stdout = '';
   let stderr = '';
   let sent = false;

@@ -1,28 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCRIPT = join(ROOT, 'test/linalg/eigh-in-child.js');
-
-/** Modification times of a file, or of every file under a directory. */
-function mtimes(path: string): number[] {
-  if (!statSync(path).isDirectory()) return [statSync(path).mtimeMs];
-  return readdirSync(path).flatMap((entry) => mtimes(join(path, entry)));
-}
-
-/** Runs `npm run build` unless every file of dist/ is newer than every input of the build. */
-function ensureBuilt(): void {
-  const dist = join(ROOT, 'dist');
-  if (existsSync(join(dist, 'linalg/eigh.js'))) {
-    const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
-    const newestInput = Math.max(...inputs.flatMap((p) => mtimes(join(ROOT, p))));
-    if (newestInput < Math.min(...mtimes(dist))) return;
-  }
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
 
 interface ChildReport {
   n: number;
@@ -51,7 +33,6 @@ function expectThreadedEigh(report: ChildReport): void {
 
 describe('eigh worker threads outside vitest', () => {
   it('start under plain node from the compiled dist/', () => {
-    ensureBuilt();
     expectThreadedEigh(runChild([], 'dist'));
   });
 
