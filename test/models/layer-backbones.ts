@@ -7,8 +7,8 @@ const link = (layer: tf.layers.Layer, input: tf.SymbolicTensor | tf.SymbolicTens
   layer.apply(input) as tf.SymbolicTensor;
 
 /**
- * Conv2D ('same', stride 2, bias, relu) → BatchNorm → Conv2D (bias) → Flatten → Dropout →
- * Dense (bias), kernels drawn from `seed`.
+ * Conv2D ('same', stride 2, bias, relu) → BatchNorm → Conv2D (bias, relu) → Flatten →
+ * Dropout → Dense (bias), kernels drawn from `seed`.
  */
 export function sequentialCnn(seed = 1, dropout = 0): tf.Sequential {
   const init = () => tf.initializers.glorotUniform({ seed: seed++ });
@@ -18,7 +18,7 @@ export function sequentialCnn(seed = 1, dropout = 0): tf.Sequential {
       tf.layers.conv2d({
         name: 'conv1',
         inputShape: [...SHAPE],
-        filters: 4,
+        filters: 8,
         kernelSize: 3,
         strides: 2,
         padding: 'same',
@@ -26,7 +26,13 @@ export function sequentialCnn(seed = 1, dropout = 0): tf.Sequential {
         kernelInitializer: init(),
       }),
       tf.layers.batchNormalization({ name: 'bn' }),
-      tf.layers.conv2d({ name: 'conv2', filters: 3, kernelSize: 3, kernelInitializer: init() }),
+      tf.layers.conv2d({
+        name: 'conv2',
+        filters: 8,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
       tf.layers.flatten({ name: 'flat' }),
       tf.layers.dropout({ name: 'drop', rate: dropout }),
       tf.layers.dense({ name: 'fc', units: 5, kernelInitializer: init() }),
@@ -35,20 +41,31 @@ export function sequentialCnn(seed = 1, dropout = 0): tf.Sequential {
 }
 
 /**
- * Conv2D → BatchNorm → relu → Conv2D, added to a 1×1 Conv2D shortcut of the input, global
- * average pooling, Dense; kernels drawn from `seed`.
+ * Conv2D (stride 2) → BatchNorm → relu → Conv2D, added to a 1×1 stride-2 Conv2D shortcut of
+ * the input, global average pooling, Dense; every layer 'same' with a bias; kernels drawn
+ * from `seed`.
  */
 export function residualCnn(seed = 1): tf.LayersModel {
   const init = () => tf.initializers.glorotUniform({ seed: seed++ });
-  const conv = (name: string, kernelSize: number) =>
-    tf.layers.conv2d({ name, filters: 4, kernelSize, padding: 'same', kernelInitializer: init() });
+  const conv = (name: string, kernelSize: number, strides: number) =>
+    tf.layers.conv2d({
+      name,
+      filters: 8,
+      kernelSize,
+      strides,
+      padding: 'same',
+      kernelInitializer: init(),
+    });
   const input = tf.input({ shape: [...SHAPE] });
-  const a = link(conv('a', 3), input);
+  const a = link(conv('a', 3, 2), input);
   const relu = link(
     tf.layers.activation({ activation: 'relu' }),
     link(tf.layers.batchNormalization({ name: 'bn' }), a),
   );
-  const sum = link(tf.layers.add(), [link(conv('b', 3), relu), link(conv('shortcut', 1), input)]);
+  const sum = link(tf.layers.add(), [
+    link(conv('b', 3, 1), relu),
+    link(conv('shortcut', 1, 2), input),
+  ]);
   const pooled = link(tf.layers.globalAveragePooling2d({}), sum);
   const out = link(tf.layers.dense({ name: 'fc', units: 6, kernelInitializer: init() }), pooled);
   return tf.model({ name: 'res', inputs: input, outputs: out });

@@ -27,8 +27,8 @@ describe('fromLayersModel', () => {
     expect(model.featureSize).toBe(5);
     expect(model.projectedLayers.map((l) => [l.name, l.inputSize])).toEqual([
       ['conv1', 3 * 3 * 2 + 1],
-      ['conv2', 3 * 3 * 4 + 1],
-      ['fc', 2 * 2 * 3 + 1],
+      ['conv2', 3 * 3 * 8 + 1],
+      ['fc', 2 * 2 * 8 + 1],
     ]);
     expect(model.projectedLayers[0].geometry).toEqual({
       kernelSize: [3, 3],
@@ -81,7 +81,7 @@ describe('fromLayersModel', () => {
           onLayerInput: (layer, input) => seen.push(`${layer.name} ${input.shape.slice(1)}`),
         });
       });
-      expect(seen.sort()).toEqual(['a 8,8,2', 'b 8,8,4', 'fc 4', 'shortcut 8,8,2']);
+      expect(seen.sort()).toEqual(['a 8,8,2', 'b 4,4,8', 'fc 8', 'shortcut 8,8,2']);
     }
     model.dispose();
   });
