@@ -178,6 +178,22 @@ describe('fromLayersModel', () => {
     model.dispose();
   });
 
+  it('opens nested models: the layers of a model used as a layer are projected too', () => {
+    const base = sequentialCnn();
+    const input = tf.input({ shape: [...SHAPE] });
+    const features = base.apply(input) as tf.SymbolicTensor;
+    const top = tf.layers.dense({ name: 'top', units: 3 }).apply(features) as tf.SymbolicTensor;
+    const backbone = tf.model({ name: 'outer', inputs: input, outputs: top });
+    const x = batch(7);
+    const own = backbone.predict(x) as tf.Tensor;
+    const model = fromLayersModel(backbone, options);
+    expect(model.projectedLayers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'fc', 'top']);
+    const got = model.features(x, { training: false });
+    expect(maxAbsDiff(got.dataSync(), own.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, own, got]);
+    model.dispose();
+  });
+
   it('takes flattened-input backbones (an MLP) on images', () => {
     const backbone = tf.sequential({
       layers: [
@@ -276,5 +292,46 @@ describe('fromLayersModel', () => {
     x.dispose();
     trained.dispose();
     fresh.dispose();
+  });
+
+  it('trains a linear, biased Conv2D on wasm, where tfjs-layers’ own fused call has no gradient', async () => {
+    const gradients = () => {
+      const backbone = tf.sequential({
+        layers: [
+          tf.layers.conv2d({
+            name: 'conv',
+            inputShape: [...SHAPE],
+            filters: 3,
+            kernelSize: 3,
+            strides: 2,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+            biasInitializer: 'ones',
+          }),
+          tf.layers.flatten(),
+        ],
+      });
+      const model = fromLayersModel(backbone, options);
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 8 * 8 * 2 }, (_, i) => Math.sin(i)),
+        [2, ...SHAPE],
+      );
+      const [kernel, bias] = model.parameters;
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(model.features(x, { training: true }))) as tf.Scalar,
+        [kernel.variable, bias.variable],
+      );
+      const host = [kernel, bias].flatMap((p) => Array.from(grads[p.variable.name].dataSync()));
+      tf.dispose([x, value, ...Object.values(grads)]);
+      model.dispose();
+      return host;
+    };
+    const onCpu = gradients();
+    try {
+      await selectBackend('wasm');
+      expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+      expect(maxAbsDiff(gradients(), onCpu)).toBeLessThan(1e-4);
+    } finally {
+      await selectBackend('cpu');
+    }
   });
 });
