@@ -12,9 +12,14 @@ export type ParamGroup = 'backbone' | 'bn' | 'head';
 export interface ProjectedLayer {
   readonly name: string;
   readonly kernel: tf.Variable;
+  /**
+   * A bias [out] is the weight of a constant-1 input: the input vector is augmented with a 1
+   * (its covariance sees it) and the bias's step is projected stacked under the kernel's.
+   */
+  readonly bias?: tf.Variable;
   /** null for a dense layer. */
   readonly geometry: PatchGeometry | null;
-  /** Length of the input (patch) vector: the projector's dimension n. */
+  /** Length of the input (patch) vector, plus 1 with a bias: the projector's dimension n. */
   readonly inputSize: number;
 }
 
@@ -24,6 +29,8 @@ export interface Parameter {
   readonly group: ParamGroup;
   /** Set when this parameter is a projected layer's kernel. */
   readonly projected?: ProjectedLayer;
+  /** Set when this parameter is a projected layer's bias: it steps together with the kernel. */
+  readonly biasOf?: ProjectedLayer;
   /** For head parameters: which head. */
   readonly head?: number;
 }

@@ -10,7 +10,10 @@ import { im2col } from '../ops/im2col.js';
  */
 export type CovarianceMode = 'per-sample' | 'batch-mean';
 
-/** The layer's input as rows×n, the matrix whose columns the kernel's rows multiply. */
+/**
+ * The layer's input as rows×n, the matrix whose columns the kernel's rows multiply; with a bias
+ * each row ends in the constant 1 the bias multiplies.
+ */
 export function layerInputRows(
   layer: ProjectedLayer,
   input: tf.Tensor,
@@ -18,7 +21,9 @@ export function layerInputRows(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const x = mode === 'batch-mean' ? tf.mean(input, 0, true) : input;
-    const rows = layer.geometry ? im2col(x as tf.Tensor4D, layer.geometry) : x;
-    return tf.reshape(rows, [-1, layer.inputSize]) as tf.Tensor2D;
+    const patches = layer.geometry ? im2col(x as tf.Tensor4D, layer.geometry) : x;
+    if (!layer.bias) return tf.reshape(patches, [-1, layer.inputSize]) as tf.Tensor2D;
+    const rows = tf.reshape(patches, [-1, layer.inputSize - 1]) as tf.Tensor2D;
+    return tf.concat([rows, tf.ones([rows.shape[0], 1])], 1);
   });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Parameter, ParamGroup } from '../models/parameter.js';
+import type { Parameter, ParamGroup, ProjectedLayer } from '../models/parameter.js';
 
 export interface OptimizerConfig {
   readonly type: 'adam' | 'sgd';
@@ -16,7 +16,9 @@ export interface OptimizerConfig {
 
 /**
  * Changes a parameter's final update direction before it is applied: null-space projection
- * (Adam-NSCL, GPM) plugs in here. It must return a new tensor or `step` itself.
+ * (Adam-NSCL, GPM) plugs in here. It must return a new tensor or `step` itself. A projected
+ * layer with a bias is transformed once, with its kernel's parameter and an [n, out] step:
+ * the kernel's rows with the bias's row under them.
  */
 export type UpdateTransform = (param: Parameter, step: tf.Tensor) => tf.Tensor;
 
@@ -46,23 +48,67 @@ export class ProjectedOptimizer {
     this.lrScale = scale;
   }
 
-  /** Applies one step; `grads` is keyed by parameter; gradients are not disposed here. */
+  /**
+   * Applies one step; `grads` is keyed by parameter; gradients are not disposed here. A
+   * projected layer's bias steps with its kernel (see stepLayer).
+   */
   step(params: readonly Parameter[], grads: ReadonlyMap<Parameter, tf.Tensor>): void {
     this.t++;
-    const c = this.config;
+    const biases = new Map<ProjectedLayer, Parameter>();
+    for (const p of params) if (p.biasOf) biases.set(p.biasOf, p);
+    const kernels = new Set(params.map((p) => p.projected));
     for (const p of params) {
-      const g = grads.get(p);
-      if (!g) continue;
-      tf.tidy(() => {
-        const grad = c.weightDecay > 0 ? tf.add(g, tf.mul(p.variable, c.weightDecay)) : g;
-        const direction =
-          c.type === 'adam'
-            ? this.adamDirection(p.variable, grad)
-            : this.sgdDirection(p.variable, grad);
-        const update = this.transform(p, direction);
-        p.variable.assign(tf.sub(p.variable, tf.mul(update, this.learningRate(p))));
-      });
+      if (p.biasOf) {
+        if (!kernels.has(p.biasOf)) throw new Error(`${p.name} is trained without its kernel`);
+        continue;
+      }
+      const bias = p.projected && biases.get(p.projected);
+      tf.tidy(() => (bias ? this.stepLayer(p, bias, grads) : this.stepOne(p, grads)));
     }
+  }
+
+  private stepOne(p: Parameter, grads: ReadonlyMap<Parameter, tf.Tensor>): void {
+    const g = grads.get(p);
+    if (!g) return;
+    this.apply(p, this.transform(p, this.direction(p, g)), this.learningRate(p));
+  }
+
+  /**
+   * A kernel and its bias (the weight of a constant-1 input) as one [n, out] step, kernel rows
+   * then the bias row, transformed once with the kernel's parameter: a projection must see the
+   * whole input vector to keep the layer's outputs on old inputs. Both parts then take the
+   * kernel's learning rate, so the applied update stays a multiple of the transformed step.
+   */
+  private stepLayer(
+    kernel: Parameter,
+    bias: Parameter,
+    grads: ReadonlyMap<Parameter, tf.Tensor>,
+  ): void {
+    const gk = grads.get(kernel);
+    const gb = grads.get(bias);
+    if (!gk && !gb) return;
+    const out = bias.variable.size;
+    const dk = gk ? this.direction(kernel, gk) : tf.zerosLike(kernel.variable);
+    const db = gb ? this.direction(bias, gb) : tf.zerosLike(bias.variable);
+    const stacked = tf.concat([tf.reshape(dk, [-1, out]), tf.reshape(db, [1, out])], 0);
+    const update = tf.reshape(this.transform(kernel, stacked), [-1, out]) as tf.Tensor2D;
+    const rows = update.shape[0] - 1;
+    const lr = this.learningRate(kernel);
+    this.apply(kernel, tf.slice(update, [0, 0], [rows, out]), lr);
+    this.apply(bias, tf.slice(update, [rows, 0], [1, out]), lr);
+  }
+
+  /** The optimiser's raw step for one parameter (moments updated from its gradient). */
+  private direction(p: Parameter, g: tf.Tensor): tf.Tensor {
+    const c = this.config;
+    const grad = c.weightDecay > 0 ? tf.add(g, tf.mul(p.variable, c.weightDecay)) : g;
+    return c.type === 'adam'
+      ? this.adamDirection(p.variable, grad)
+      : this.sgdDirection(p.variable, grad);
+  }
+
+  private apply(p: Parameter, update: tf.Tensor, lr: number): void {
+    p.variable.assign(tf.sub(p.variable, tf.mul(tf.reshape(update, p.variable.shape), lr)));
   }
 
   private learningRate(p: Parameter): number {
