@@ -8,7 +8,6 @@
  *     --set model.my-cnn.filters=8 --set data.tasksFile=examples/tasks.json
  */
 import * as tf from '@tensorflow/tfjs';
-// @ts-expect-error until src/index.ts exports fromLayersModel
 import { fromLayersModel, registerModel, z } from 'nullspace-cl';
 
 /**

@@ -92,6 +92,7 @@ export {
   viewLogits,
 } from './models/continual-model.js';
 export type { ForwardContext, LayerInputHook } from './models/layers.js';
+export { fromLayersModel, type LayersModelOptions } from './models/layers-model.js';
 export { createMlp } from './models/mlp.js';
 export type { Parameter, ParamGroup, ProjectedLayer } from './models/parameter.js';
 export { createResNet18 } from './models/resnet18.js';

@@ -38,6 +38,9 @@ export function denseLayer(model: ContinualModel, name: string): ProjectedLayer 
   if (layer.geometry !== null || layer.kernel.shape.length !== 2) {
     throw new Error(`layer '${name}' is not a Dense layer; only Dense kernels can be edited`);
   }
+  // The closed form edits W of x·W; a bias would need the keys extended by a constant 1.
+  if (layer.bias)
+    throw new Error(`layer '${name}' has a bias; only bias-free layers can be edited`);
   return layer;
 }
 
@@ -50,7 +53,7 @@ export function lastHiddenDense(model: ContinualModel): ProjectedLayer {
   if (layers.length === 0 || layers.some((l) => l.geometry !== null)) {
     throw new Error(`model ${model.name} is not an MLP; only MLP classifiers can be edited`);
   }
-  return layers[layers.length - 1];
+  return denseLayer(model, layers[layers.length - 1].name);
 }
 
 /** The input (key) of layer `layerName` for every image of the set, in eval mode. */

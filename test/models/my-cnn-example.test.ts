@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/fashion-mnist.js';
 import { readTasksFile } from '../../src/data/tasks-file.js';
@@ -7,12 +7,6 @@ import { createModel } from '../../src/registry/components.js';
 import { parseConfig } from '../../src/registry/experiment-config.js';
 import { Rng } from '../../src/util/rng.js';
 
-// The example imports fromLayersModel from the package; until src/index.ts exports it, the
-// package is given it here.
-vi.mock('nullspace-cl', async (importOriginal) => ({
-  ...(await importOriginal<object>()),
-  fromLayersModel: (await import('../../src/models/layers-model.js')).fromLayersModel,
-}));
 await import('../../examples/my-cnn.mjs');
 
 beforeAll(async () => {
