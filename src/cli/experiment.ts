@@ -5,7 +5,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { configKeys, formatConfigKeys } from '../registry/config-help.js';
 import { loadConfig } from '../registry/experiment-config.js';
 import { loadSequence } from '../registry/load-sequence.js';
-import { type CheckpointState, loadCheckpoint } from '../train/checkpoint.js';
+import { type CheckpointState, hasCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { RunInterrupted, runContinual } from '../train/continual-run.js';
 import {
   type ConfigChange,
@@ -33,7 +33,7 @@ ${runOptionsHelp()}
                      settings that cannot change results (log.*)
   --allow-backend-change  with --resume: continue on another backend than the run began on
 
-config keys (--set KEY=VALUE):
+config keys (--set KEY=VALUE; the defaults shown are the schema's, which --preset overrides):
 ${formatConfigKeys(configKeys())}`;
 }
 
@@ -75,7 +75,7 @@ async function experiment(values: ReturnType<typeof parse>): Promise<number> {
       outDir: plan.outDir,
       resume: plan.checkpoint ?? undefined,
       changes: plan.changes,
-      replace: values.overwrite,
+      replace: values.overwrite || (values.resume !== undefined && plan.checkpoint === null),
       allowBackendChange: values['allow-backend-change'],
       signal: interrupt.signal,
       log: (line) => console.log(line),
@@ -127,7 +127,9 @@ async function planRun(values: ReturnType<typeof parse>): Promise<RunPlan> {
   const { raw } = rawConfig(values, { raw: saved, source });
   const config = await loadConfig(raw, source);
   const changes = checkResumeConfig(dir, saved, config);
-  return { config, outDir: dir, checkpoint: loadCheckpoint(dir), changes };
+  // Killed before its first checkpoint: the run starts again in its own folder.
+  const checkpoint = hasCheckpoint(dir) ? loadCheckpoint(dir) : null;
+  return { config, outDir: dir, checkpoint, changes };
 }
 
 function parse(argv: string[]) {

@@ -71,14 +71,18 @@ function bounds(node: Node): string {
   return parts.length > 0 ? ` ${parts.join(', ')}` : '';
 }
 
-/** The keys as an aligned table: key, type, default, meaning. */
+/**
+ * The keys grouped by section: `key  type = default` on one line, its meaning indented below,
+ * so that the listing stays readable in an 80-column terminal.
+ */
 export function formatConfigKeys(keys: readonly ConfigKey[]): string {
-  const keyWidth = Math.max(...keys.map((k) => k.key.length));
-  const typeWidth = Math.max(...keys.map((k) => k.type.length));
+  const width = Math.max(...keys.map((k) => k.key.length));
+  const section = (key: string) => key.split('.')[0];
   return keys
-    .map((k) => {
-      const def = k.defaultValue === '' ? '' : ` (default ${k.defaultValue})`;
-      return `  ${k.key.padEnd(keyWidth)}  ${k.type.padEnd(typeWidth)}  ${k.description}${def}`;
+    .map((k, i) => {
+      const gap = i > 0 && section(keys[i - 1].key) !== section(k.key) ? '\n' : '';
+      const def = k.defaultValue === '' ? '' : ` = ${k.defaultValue}`;
+      return `${gap}  ${k.key.padEnd(width)}  ${k.type}${def}\n      ${k.description}`;
     })
     .join('\n');
 }

@@ -15,8 +15,12 @@ export interface CliResult {
 }
 
 export interface CliOptions {
-  /** Send `signal` the first time the combined output matches `when`. */
-  readonly stop?: { readonly when: RegExp; readonly signal: NodeJS.Signals };
+  /** Send `signal` the first time the combined output matches `when`, or after `afterMs`. */
+  readonly stop?: {
+    readonly when?: RegExp;
+    readonly afterMs?: number;
+    readonly signal: NodeJS.Signals;
+  };
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   /** src/ under tsx, as `npm run` does (default), or the compiled dist/ under plain node. */
@@ -40,12 +44,15 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   let stdout = '';
   let stderr = '';
   let sent = false;
-  const watch = () => {
-    if (!sent && options.stop && options.stop.when.test(stdout + stderr)) {
-      sent = true;
-      child.kill(options.stop.signal);
-    }
+  const send = () => {
+    if (sent || !options.stop) return;
+    sent = true;
+    child.kill(options.stop.signal);
   };
+  const watch = () => {
+    if (options.stop?.when?.test(stdout + stderr)) send();
+  };
+  const timer = options.stop?.afterMs === undefined ? null : setTimeout(send, options.stop.afterMs);
   child.stdout.on('data', (d) => {
     stdout += d;
     watch();
@@ -55,7 +62,10 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     watch();
   });
   return new Promise((done) =>
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr })),
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    }),
   );
 }
 

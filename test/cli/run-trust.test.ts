@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,19 @@ describe('runs you can trust (command line, child processes)', () => {
       expect(history.map((h: { event: string }) => h.event)).toEqual(['started', 'resumed']);
     },
   );
+
+  it('starts a run again in its folder when it was killed before its first checkpoint', async () => {
+    const dir = join(tmp(), 'run');
+    await runCli([...RUN, '--out', dir], {
+      stop: { when: /task 1\/5 {2}epoch 1\/2/, signal: 'SIGKILL' },
+    });
+    // As a kill between taking the folder and writing the first checkpoint leaves it.
+    rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
+    const resumed = await runCli(['experiment', '--resume', dir, '--backend', 'cpu']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(measured(dir)).toEqual(measured(reference));
+    expect(jsonlRecords(dir)).toEqual(jsonlRecords(reference));
+  });
 
   it('refuses a resume that would change results before writing anything, and records one that cannot', async () => {
     const dir = join(tmp(), 'run');
