@@ -106,7 +106,9 @@ export function formatWork(state: WorkState, barWidth = BAR_WIDTH): string {
     batches: state.total,
     elapsedSeconds: state.elapsedSeconds,
   });
-  return `${state.label}  ${bar(state.done, state.total, barWidth)} ${batchCount(state.done, state.total)} ${state.unit}  ${eta}`;
+  const pct = Math.floor(fraction(state.done, state.total) * 100);
+  const counts = `${String(state.done).padStart(String(state.total).length)}/${state.total} ${state.unit}`;
+  return `${state.label}  ${bar(state.done, state.total, barWidth)} ${counts} ${String(pct).padStart(3)}%  ${eta}`;
 }
 
 /** One line being redrawn: what identifies it, how far along it is, and its text. */
