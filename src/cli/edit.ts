@@ -5,7 +5,7 @@ import { describeBackend, selectBackend } from '../backend/select-backend.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { imageCount, type LabelledImages, selectImages } from '../data/images.js';
 import { Scenario } from '../data/scenario.js';
-import type { TaskSequence } from '../data/task-sequence.js';
+import { type TaskSequence, taskLabel } from '../data/task-sequence.js';
 import {
   type ClassifierEdit,
   type EditClassifierStats,
@@ -256,7 +256,7 @@ async function editExperiment(
   return {
     layer: layer.name,
     task,
-    taskNames: tasks.map((t) => t.name),
+    taskNames: tasks.map((t) => taskLabel(t)),
     threshold: args.threshold,
     l2: args.l2,
     preservedKeys: preserved.count,
