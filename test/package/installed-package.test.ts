@@ -96,7 +96,7 @@ describe('the installed package', () => {
     expect(results.status).toBe('completed');
     expect(results.accMatrix).toHaveLength(5);
     const help = run('npx', ['nullspace-cl', 'experiment', '--help']);
-    expect(help).toMatch(/adam-nscl\.a +number ≥ 1 +relative rule/);
+    expect(help).toMatch(/adam-nscl\.a +number ≥ 1 = 10\n +relative rule/);
     expect(run('npx', ['nullspace-cl', '--help'])).toMatch(/experiment +train a task sequence/);
   });
 
