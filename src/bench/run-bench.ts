@@ -19,19 +19,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
 import { applyOverrides, parseConfig } from '../config/load-config.js';
 import { loadPreset } from '../config/presets.js';
-import type { LabelledImages } from '../data/images.js';
 import { loadSequence } from '../data/load-sequence.js';
-import type { Normalization, TaskSequence } from '../data/task-sequence.js';
 import { eigh, type SymmetricEigen } from '../linalg/eigh.js';
 import { nullSpaceSize } from '../linalg/null-space-rule.js';
 import { buildProjector } from '../linalg/projector.js';
 import { type ContinualModel, forward } from '../models/continual-model.js';
-import { createMlp } from '../models/mlp.js';
 import type { ProjectedLayer } from '../models/parameter.js';
-import { createResNet18 } from '../models/resnet18.js';
 import type { CovarianceState } from '../nullspace/covariance.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
-import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
+import type { UpdateTransform } from '../nullspace/projected-optimizer.js';
 import {
   nullSpaceProjector,
   type ProjectionOptions,
@@ -40,12 +36,18 @@ import {
 import { TensorProjector } from '../nullspace/tensor-projector.js';
 import { outputSize } from '../ops/im2col.js';
 import { createStrategy } from '../strategies/registry.js';
-import type { Strategy, StrategyContext } from '../strategies/strategy.js';
 import { runContinual } from '../train/continual-run.js';
-import { trainTask } from '../train/train-task.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
+import {
+  adamConfig,
+  MODELS,
+  randomImages,
+  syntheticSequence,
+  TooSlow,
+  timedSteps,
+} from './workloads.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
@@ -53,52 +55,6 @@ const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 const WARMUP = 2;
 
 type Part = 'throughput' | 'boundary' | 'memory' | 'eigh';
-
-interface ModelSpec {
-  readonly label: string;
-  readonly shape: [number, number, number];
-  readonly build: (rng: Rng) => ContinualModel;
-}
-
-const MODELS: Record<string, ModelSpec> = {
-  'resnet18-w64': {
-    label: 'ResNet-18 w64, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 64, classesPerTask: [10] }, rng),
-  },
-  'resnet18-w20': {
-    label: 'ResNet-18 w20, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 20, classesPerTask: [10] }, rng),
-  },
-  'mlp-784-400-400': {
-    label: 'MLP 784-400-400',
-    shape: [28, 28, 1],
-    build: (rng) => createMlp({ inputSize: 784, hidden: [400, 400], classesPerTask: [10] }, rng),
-  },
-};
-
-const NORM_1: Normalization = { mean: [0.5], std: [0.25] };
-const NORM_3: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-
-function randomImages(count: number, [h, w, c]: readonly number[], rng: Rng): LabelledImages {
-  const pixels = new Uint8Array(count * h * w * c);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 0xff;
-  const labels = Int32Array.from({ length: count }, () => rng.nextUint32() % 10);
-  return { pixels, labels, height: h, width: w, channels: c };
-}
-
-function syntheticSequence(images: LabelledImages): TaskSequence {
-  const c = images.channels;
-  return {
-    name: 'synthetic',
-    inputShape: [images.height, images.width, c],
-    normalization: c === 1 ? NORM_1 : NORM_3,
-    tasks: [
-      { index: 0, name: 'synthetic', classes: [...Array(10).keys()], train: images, test: images },
-    ],
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // a. Throughput
@@ -156,77 +112,6 @@ function projectionFlopRatio(
     forward(model, x, 0, { training: false, onLayerInput });
   });
   return projection / step;
-}
-
-function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
-  return new ProjectedOptimizer(
-    {
-      type: 'adam',
-      lr: { backbone: 1e-4, bn: 5e-4, head: 1e-3 },
-      weightDecay: 5e-5,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      momentum: 0,
-    },
-    transform,
-  );
-}
-
-/**
- * Trains one epoch of WARMUP + steps batches through the real training loop (trainTask: host
- * batches, loss, gradients, optimizer) and times the batches after the warm-up.
- */
-async function timedSteps(
-  model: ContinualModel,
-  images: LabelledImages,
-  batchSize: number,
-  optimizer: ProjectedOptimizer,
-  warmup: number,
-  maxStepSeconds: number,
-): Promise<{
-  imagesPerSecond: number;
-  secondsPerStep: number;
-  cpuSecondsPerStep: number;
-  steps: number;
-}> {
-  const sequence = syntheticSequence(images);
-  const config = parseConfig({}, 'bench');
-  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
-  const strategy: Strategy = { name: 'bench' };
-  const marks: { wall: number; cpu: number }[] = [];
-  const start = performance.now();
-  await trainTask(ctx, strategy, optimizer, {
-    epochs: 1,
-    batchSize,
-    augment: false,
-    milestones: [],
-    gamma: 1,
-    norm: sequence.normalization,
-    onBatch: () => {
-      const cpu = process.cpuUsage();
-      marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
-      const first = (marks[0].wall - start) / 1000;
-      // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
-      if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
-    },
-  });
-  const steps = marks.length - warmup;
-  const [from, to] = [marks[warmup - 1], marks[marks.length - 1]];
-  const seconds = (to.wall - from.wall) / 1000;
-  return {
-    imagesPerSecond: (steps * batchSize) / seconds,
-    secondsPerStep: seconds / steps,
-    // CPU time is what other load on a shared machine inflates least.
-    cpuSecondsPerStep: (to.cpu - from.cpu) / steps,
-    steps,
-  };
-}
-
-class TooSlow extends Error {
-  constructor(readonly firstStepSeconds: number) {
-    super(`first step took ${firstStepSeconds.toFixed(0)} s`);
-  }
 }
 
 interface ThroughputRow {
