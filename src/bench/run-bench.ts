@@ -1,13 +1,18 @@
 /**
  * Performance bench (not part of `npm test`):
  *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
- *                      [--part throughput,boundary,memory,eigh] [--out FILE]
+ *                      [--part throughput,boundary,memory,eigh,vs-pytorch] [--out FILE]
+ *                      [--rounds N] [--work NAME,…] [--set before|after]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
  *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
  *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
- *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
- * --out (default bench/results.json, from the working directory). Each tfjs part runs in its own child process: one process per backend keeps
- * the measurement free of the other backend's kernels and memory.
+ *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run;
+ *    vs-pytorch (only when asked for): the same steps, covariance passes and eigendecompositions
+ *    on PyTorch ($NSCL_PYTHON, else python3, with torch) in the same session, rounds interleaved,
+ *    as ratios ours/PyTorch stored under the set named by --set. Prints tables and writes --out
+ *    (default bench/results.json, from the working directory). Each tfjs part runs in its own
+ *    child process: one process per backend keeps the measurement free of the other backend's
+ *    kernels and memory.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +44,16 @@ import { createStrategy } from '../strategies/registry.js';
 import { runContinual } from '../train/continual-run.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
+import {
+  compareSides,
+  comparisonWork,
+  pythonCommand,
+  serveOurWork,
+  startOurSide,
+  startPytorchSide,
+  torchUnavailable,
+  type Work,
+} from './compare.js';
 import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
 import {
   adamConfig,
@@ -54,7 +69,8 @@ const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 /** Steps run before timing: the first ones compile kernels and grow the memory pools. */
 const WARMUP = 2;
 
-type Part = 'throughput' | 'boundary' | 'memory' | 'eigh';
+const PARTS = ['throughput', 'boundary', 'memory', 'eigh', 'vs-pytorch'] as const;
+type Part = (typeof PARTS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // a. Throughput
@@ -446,6 +462,14 @@ interface Options {
   maxStepSeconds: number;
   /** Where the figures go (merged with the parts already there). */
   out: string;
+  /** Internal: answer comparison requests on stdin (compare.ts, serveOurWork). */
+  serve: boolean;
+  /** Rounds of the same-session comparisons. */
+  rounds: number;
+  /** Names of the comparison work to run (all when null). */
+  work: string[] | null;
+  /** The vs-pytorch set the figures replace ('before' keeps the figures taken before a change). */
+  set: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -460,14 +484,20 @@ function parseOptions(argv: string[]): Options {
       'all-models': { type: 'boolean', default: false },
       'max-step-seconds': { type: 'string', default: '300' },
       out: { type: 'string', default: join('bench', 'results.json') },
+      serve: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      set: { type: 'string', default: 'after' },
+      work: { type: 'string' },
     },
     strict: true,
   });
   const parts = (values.part ?? 'throughput,boundary,memory,eigh').split(',') as Part[];
   for (const p of parts) {
-    if (!['throughput', 'boundary', 'memory', 'eigh'].includes(p))
-      throw new Error(`unknown --part '${p}'`);
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown --part '${p}'`);
   }
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
+  if (!(Number.isInteger(rounds) && rounds > 0))
+    throw new Error(`--rounds expects a positive integer, got '${values.rounds}'`);
   const steps = values.steps === undefined ? null : Number(values.steps);
   if (steps !== null && !(Number.isInteger(steps) && steps > 0))
     throw new Error(`--steps expects a positive integer, got '${values.steps}'`);
@@ -480,6 +510,10 @@ function parseOptions(argv: string[]): Options {
     allModels: values['all-models'],
     maxStepSeconds: Number(values['max-step-seconds']),
     out: values.out,
+    serve: values.serve,
+    rounds,
+    set: values.set,
+    work: values.work?.split(',') ?? null,
   };
 }
 
@@ -710,6 +744,108 @@ function memoryTable(rows: MemoryRow[]): string {
   ].join('\n');
 }
 
+interface VsPytorchRow {
+  work: string;
+  /** Seconds per step, per image or per decomposition (see `units`). */
+  ours: number;
+  pytorch: number;
+  ratio: number;
+  /** Threads on each side (tfjs' wasm pool or the eigh pool; torch and its BLAS). */
+  threads: number;
+  oursSamples: number[];
+  pytorchSamples: number[];
+  /** 1-minute load average after each round. */
+  load: number[];
+}
+
+interface VsPytorchSet {
+  measured: { at: string; commit: string; quick: boolean; rounds: number; loadAverage: number[] };
+  ours: { side: string; eighThreads: number };
+  pytorch: { side: string; blas: string[]; python: string };
+  units: Record<string, string>;
+  rows: VsPytorchRow[];
+}
+
+/**
+ * The same work on our side and on PyTorch's (src/bench/pytorch-peer.ts), in one session with
+ * the same thread counts; null, after one line saying why, where Python cannot import torch.
+ */
+async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
+  const python = pythonCommand();
+  const missing = torchUnavailable(python);
+  if (missing) {
+    console.log(`vs-pytorch: skipped, ${missing}; NSCL_PYTHON names another interpreter`);
+    return null;
+  }
+  const backend = options.backends[0];
+  log(`\n== vs-pytorch on ${backend}, ${options.rounds} round(s)`);
+  const ours = await startOurSide('ours', SCRIPT, backend);
+  try {
+    const torch = await startPytorchSide(python);
+    try {
+      const info = ours.info as { side: string; backend: BackendInfo; eighThreads: number };
+      log(`  ${info.side}; eigh threads ${info.eighThreads}; ${torch.info.side as string}`);
+      const threadsFor = (w: Work) =>
+        w.spec.kind === 'eigh'
+          ? info.eighThreads
+          : (info.backend.threads ?? os.availableParallelism());
+      const works = selectedWork(options);
+      const compared = await compareSides(ours, torch, works, options.rounds, threadsFor, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        ours: { side: info.side, eighThreads: info.eighThreads },
+        pytorch: {
+          side: torch.info.side as string,
+          blas: torch.info.blas as string[],
+          python: torch.info.python as string,
+        },
+        units: Object.fromEntries(works.map((w) => [w.name, w.label])),
+        rows: compared.map((r, i) => ({
+          work: r.work,
+          ours: r.a,
+          pytorch: r.b,
+          ratio: r.a / r.b,
+          threads: threadsFor(works[i]),
+          oursSamples: r.aSamples,
+          pytorchSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      torch.close();
+    }
+  } finally {
+    ours.close();
+  }
+}
+
+function selectedWork(options: Options): Work[] {
+  const all = comparisonWork(options.quick);
+  if (!options.work) return all;
+  const unknown = options.work.filter((w) => !all.some((a) => a.name === w));
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown --work ${unknown.join(', ')}: choose from ${all.map((a) => a.name).join(', ')}`,
+    );
+  return all.filter((a) => options.work!.includes(a.name));
+}
+
+function vsPytorchTable(rows: VsPytorchRow[]): string {
+  return [
+    `${'work'.padEnd(22)} ${pad('ours s', 9)} ${pad('pytorch s', 9)} ${pad('ratio', 6)} ${pad('threads', 7)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(22)} ${pad(r.ours.toPrecision(3), 9)} ${pad(r.pytorch.toPrecision(3), 9)} ${pad(r.ratio.toFixed(2), 6)} ${pad(r.threads, 7)}`,
+    ),
+  ].join('\n');
+}
+
 /**
  * Parts not rerun keep their earlier figures (each part records when it was measured in
  * `measured`), so a slow part can be rerun alone; figures from another machine are dropped.
@@ -783,6 +919,17 @@ async function orchestrate(options: Options): Promise<void> {
       `b. Eigendecomposition (float64, full-rank covariance)\n${eighTable(rows)}`,
     );
   }
+  if (options.parts.includes('vs-pytorch')) {
+    const compared = await vsPytorch(options);
+    if (compared) {
+      const previous = (results['vs-pytorch'] ?? {}) as Record<string, unknown>;
+      record(
+        'vs-pytorch',
+        { ...previous, [options.set]: compared },
+        `Same work, same session, ours / PyTorch (set '${options.set}'; ${compared.ours.side} vs ${compared.pytorch.side})\n${vsPytorchTable(compared.rows)}`,
+      );
+    }
+  }
   if (options.parts.includes('memory')) {
     const entries = perBackend<{ backend: BackendInfo; result: MemoryRow[] }>('memory');
     record(
@@ -802,7 +949,8 @@ async function orchestrate(options: Options): Promise<void> {
 /** `nullspace-cl bench`; the parts run in children started on this same file (see runChild). */
 export async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
-  if (options.json) await child(options);
+  if (options.serve) await serveOurWork(options.backends[0]);
+  else if (options.json) await child(options);
   else await orchestrate(options);
   return 0;
 }
