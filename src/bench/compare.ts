@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
+import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../backend/select-backend.js';
 import { eigh } from '../linalg/eigh.js';
 import { threadCount } from '../linalg/threads.js';
@@ -17,24 +18,53 @@ import { createMlp } from '../models/mlp.js';
 import { createResNet18 } from '../models/resnet18.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
 import { ProjectionState } from '../nullspace/projection-state.js';
+import { conv2d, inputGradient, kernelGradient } from '../ops/conv2d.js';
+import { outputSize } from '../ops/im2col.js';
+import type { PatchGeometry } from '../ops/patch-geometry.js';
 import { Rng } from '../util/rng.js';
 import { covarianceLike } from './eigh-bench.js';
 import { PYTORCH_PEER } from './pytorch-peer.js';
-import { adamConfig, randomImages, syntheticSequence, timedSteps } from './workloads.js';
+import {
+  adamConfig,
+  randomImages,
+  syntheticSequence,
+  timedSteps,
+  trainEpoch,
+} from './workloads.js';
 
 type Shape = [number, number, number];
 
+interface StepFields {
+  model: 'resnet18' | 'mlp';
+  width?: number;
+  hidden?: number[];
+  shape: Shape;
+  batch: number;
+  warmup: number;
+  steps: number;
+}
+
+export type StepSpec = StepFields & { kind: 'step' };
+/** Kernel times of one step instead of its time. */
+export type ProfileSpec = StepFields & { kind: 'profile' };
+
+/** One pass of one convolution layer: the forward product or one of its two gradients. */
+export interface ConvSpec {
+  kind: 'conv';
+  batch: number;
+  size: number;
+  cin: number;
+  cout: number;
+  kernel: number;
+  stride: number;
+  pass: 'forward' | 'input-grad' | 'kernel-grad';
+  repeats: number;
+}
+
 export type WorkSpec =
-  | {
-      kind: 'step';
-      model: 'resnet18' | 'mlp';
-      width?: number;
-      hidden?: number[];
-      shape: Shape;
-      batch: number;
-      warmup: number;
-      steps: number;
-    }
+  | StepSpec
+  | ProfileSpec
+  | ConvSpec
   | {
       kind: 'covariance';
       model: 'resnet18';
@@ -126,6 +156,102 @@ export function comparisonWork(quick: boolean): Work[] {
   ];
 }
 
+/**
+ * The convolution layers of ResNet-18 at batch 32, each pass on its own: every stride-1 3×3
+ * width of w64 (the reference) and of w20, and w64's first strided one (whose input gradient is
+ * a transposed convolution).
+ */
+export function convWork(): Work[] {
+  const layers: [string, number, number, number, number, number][] = [
+    ['w64-stage1', 32, 64, 64, 3, 1],
+    ['w64-stage2', 16, 128, 128, 3, 1],
+    ['w64-stage3', 8, 256, 256, 3, 1],
+    ['w64-stage4', 4, 512, 512, 3, 1],
+    ['w64-stage2-stride2', 32, 64, 128, 3, 2],
+    ['w20-stage1', 32, 20, 20, 3, 1],
+  ];
+  const passes = ['forward', 'input-grad', 'kernel-grad'] as const;
+  return layers.flatMap(([name, size, cin, cout, kernel, stride]) =>
+    passes.map(
+      (pass): Work => ({
+        name: `conv-${name}-${pass}`,
+        label: `s, ${pass} of a ${kernel}×${kernel} stride-${stride} conv ${cin}→${cout} on 32 images of ${size}×${size}`,
+        spec: { kind: 'conv', batch: 32, size, cin, cout, kernel, stride, pass, repeats: 5 },
+      }),
+    ),
+  );
+}
+
+/** Multiply-adds × 2 of one pass (each of the three passes does the same work). */
+export function convFlops(spec: ConvSpec): number {
+  const out = Math.floor((spec.size + 2 * (spec.kernel >> 1) - spec.kernel) / spec.stride) + 1;
+  return 2 * spec.batch * out * out * spec.kernel * spec.kernel * spec.cin * spec.cout;
+}
+
+function runOurConv(spec: ConvSpec): number[] {
+  const geometry: PatchGeometry = {
+    kernelSize: [spec.kernel, spec.kernel],
+    strides: [spec.stride, spec.stride],
+    padding: spec.kernel >> 1,
+  };
+  const [ho, wo] = outputSize(geometry, spec.size, spec.size);
+  const rng = new Rng(5);
+  const tensor = (shape: [number, number, number, number]) =>
+    tf.tensor4d(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+      shape,
+    );
+  const x = tensor([spec.batch, spec.size, spec.size, spec.cin]);
+  const w = tensor([spec.kernel, spec.kernel, spec.cin, spec.cout]);
+  const dy = tensor([spec.batch, ho, wo, spec.cout]);
+  const pass = {
+    forward: () => conv2d(x, w, geometry),
+    'input-grad': () => inputGradient(dy, w, x.shape, geometry),
+    'kernel-grad': () => kernelGradient(x, dy, geometry),
+  }[spec.pass];
+  // wasm and cpu run a kernel within the call, so the call's time is the kernel's.
+  const seconds: number[] = [];
+  for (let i = 0; i <= spec.repeats; i++) {
+    const start = performance.now();
+    const out = pass();
+    seconds.push((performance.now() - start) / 1000);
+    out.dispose();
+  }
+  tf.dispose([x, w, dy]);
+  return seconds.slice(1);
+}
+
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  calls: number;
+}
+
+/** Kernel times (tf.profile) of one training step after `spec.warmup` steps, largest first. */
+export async function profileOurStep(spec: ProfileSpec): Promise<KernelTime[]> {
+  const model = buildModel(spec);
+  const optimizer = adamConfig();
+  try {
+    const batch = (seed: number) => randomImages(spec.batch, spec.shape, new Rng(seed));
+    for (let i = 0; i < spec.warmup; i++) await trainEpoch(model, batch(i), spec.batch, optimizer);
+    const info = await tf.profile(async () => {
+      await trainEpoch(model, batch(spec.warmup), spec.batch, optimizer);
+      return [];
+    });
+    const byKernel = new Map<string, KernelTime>();
+    for (const k of info.kernels) {
+      const entry = byKernel.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0 };
+      entry.ms += k.kernelTimeMs as number;
+      entry.calls++;
+      byKernel.set(k.name, entry);
+    }
+    return [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 function buildModel(spec: {
   model: 'resnet18' | 'mlp';
   width?: number;
@@ -144,6 +270,8 @@ function buildModel(spec: {
  * of the covariance pass, seconds of the decomposition).
  */
 export async function runOurWork(spec: WorkSpec): Promise<number[]> {
+  if (spec.kind === 'profile') throw new Error('a profile is not a timing (profileOurStep)');
+  if (spec.kind === 'conv') return runOurConv(spec);
   if (spec.kind === 'eigh') {
     const a = covarianceLike(spec.n, 2 * spec.n, new Rng(spec.n));
     const start = performance.now();
@@ -195,9 +323,13 @@ export async function serveOurWork(backend: string): Promise<void> {
   const info = await selectBackend(backend);
   reply({ side: describeBackend(info), backend: info, eighThreads: threadCount() });
   for await (const line of createInterface({ input: process.stdin })) {
-    const request = JSON.parse(line) as { spec: WorkSpec };
+    const { spec } = JSON.parse(line) as { spec: WorkSpec };
     try {
-      reply({ seconds: await runOurWork(request.spec) });
+      reply(
+        spec.kind === 'profile'
+          ? { kernels: await profileOurStep(spec) }
+          : { seconds: await runOurWork(spec) },
+      );
     } catch (err) {
       reply({ error: err instanceof Error ? err.message : String(err) });
     }
@@ -246,13 +378,18 @@ export class Side {
     return new Promise((resolve) => this.pending.push(resolve));
   }
 
-  /** The figures of one piece of work; `threads` sizes the PyTorch side's pools. */
-  async run(work: Work, threads: number): Promise<number[]> {
+  /** The answer to one piece of work; `threads` sizes the PyTorch side's pools. */
+  async request(work: Work, threads: number): Promise<Record<string, unknown>> {
     this.child.stdin!.write(`${JSON.stringify({ spec: work.spec, threads })}\n`);
     const answer = await this.next();
     if (typeof answer.error === 'string')
       throw new Error(`${this.name}, ${work.name}: ${answer.error}`);
-    return answer.seconds as number[];
+    return answer;
+  }
+
+  /** The figures of one piece of work (seconds per step, image, call or decomposition). */
+  async run(work: Work, threads: number): Promise<number[]> {
+    return (await this.request(work, threads)).seconds as number[];
   }
 
   close(): void {

@@ -115,30 +115,78 @@ def normalise(pixels):
     return (pixels.float() / 255 - MEAN) / STD
 
 
-def train_steps(spec):
+def training_setup(spec):
     model = build(spec)
     model.train()
     groups = {"backbone": [], "bn": [], "head": []}
     for name, p in model.named_parameters():
-        groups["head" if name.startswith("head") else "bn" if ".bn" in name or name.startswith("bn") else "backbone"].append(p)
+        group = "head" if name.startswith("head") else "bn" if ".bn" in name or name.startswith("bn") else "backbone"
+        groups[group].append(p)
     lrs = {"backbone": 1e-4, "bn": 5e-4, "head": 1e-3}
     optimizer = torch.optim.Adam(
         [{"params": ps, "lr": lrs[g]} for g, ps in groups.items() if ps],
         betas=(0.9, 0.999), eps=1e-8, weight_decay=5e-5,
     )
+    return model, optimizer
+
+
+def train_step(model, optimizer, pixels, labels):
+    x = normalise(pixels)
+    optimizer.zero_grad(set_to_none=True)
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    optimizer.step()
+    loss.item()
+    (logits.argmax(1) == labels).sum().item()
+
+
+def train_steps(spec):
+    model, optimizer = training_setup(spec)
     seconds = []
     for pixels, labels in random_batches(spec, spec["warmup"] + spec["steps"]):
         start = time.perf_counter()
-        x = normalise(pixels)
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(x)
-        loss = F.cross_entropy(logits, labels)
-        loss.backward()
-        optimizer.step()
-        loss.item()
-        (logits.argmax(1) == labels).sum().item()
+        train_step(model, optimizer, pixels, labels)
         seconds.append(time.perf_counter() - start)
     return seconds[spec["warmup"]:]
+
+
+def profile_step(spec):
+    """Self CPU time per operator of one step after the warm-up, largest first."""
+    model, optimizer = training_setup(spec)
+    batches = random_batches(spec, spec["warmup"] + 1)
+    for pixels, labels in batches[:-1]:
+        train_step(model, optimizer, pixels, labels)
+    with torch.autograd.profiler.profile() as prof:
+        train_step(model, optimizer, *batches[-1])
+    kernels = [{"kernel": e.key, "ms": e.self_cpu_time_total / 1000, "calls": e.count} for e in prof.key_averages()]
+    return sorted(kernels, key=lambda k: -k["ms"])
+
+
+def conv_pass(spec):
+    """Seconds of each call of one pass of one convolution, as autograd runs it."""
+    g = torch.Generator().manual_seed(5)
+    k, s = spec["kernel"], spec["stride"]
+    p = k // 2
+    out = (spec["size"] + 2 * p - k) // s + 1
+    x = torch.randn(spec["batch"], spec["cin"], spec["size"], spec["size"], generator=g)
+    w = torch.randn(spec["cout"], spec["cin"], k, k, generator=g)
+    dy = torch.randn(spec["batch"], spec["cout"], out, out, generator=g)
+    masks = {"input-grad": [True, False, False], "kernel-grad": [False, True, False]}
+
+    def run():
+        if spec["pass"] == "forward":
+            return F.conv2d(x, w, stride=s, padding=p)
+        return torch.ops.aten.convolution_backward(
+            dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, masks[spec["pass"]])
+
+    seconds = []
+    with torch.no_grad():
+        for _ in range(spec["repeats"] + 1):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+    return seconds[1:]
 
 
 def covariance_pass(spec):
@@ -189,7 +237,7 @@ def eigh(spec):
     return [time.perf_counter() - start]
 
 
-WORK = {"step": train_steps, "covariance": covariance_pass, "eigh": eigh}
+WORK = {"step": train_steps, "covariance": covariance_pass, "eigh": eigh, "conv": conv_pass}
 
 
 def reply(value):
@@ -209,7 +257,11 @@ def main():
         request = json.loads(line)
         try:
             set_threads(request["threads"])
-            reply({"seconds": WORK[request["spec"]["kind"]](request["spec"]), "threads": torch.get_num_threads()})
+            spec = request["spec"]
+            if spec["kind"] == "profile":
+                reply({"kernels": profile_step(spec)})
+            else:
+                reply({"seconds": WORK[spec["kind"]](spec)})
         except Exception as err:  # reported to the bench, which stops with the message
             reply({"error": type(err).__name__ + ": " + str(err)})
 

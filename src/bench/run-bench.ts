@@ -1,15 +1,18 @@
 /**
  * Performance bench (not part of `npm test`):
  *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
- *                      [--part throughput,boundary,memory,eigh,vs-pytorch] [--out FILE]
- *                      [--rounds N] [--work NAME,…] [--set before|after]
+ *                      [--part throughput,boundary,memory,eigh,vs-pytorch,wasm-threads,profile]
+ *                      [--out FILE] [--rounds N] [--work NAME,…] [--set before|after]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
  *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
  *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
  *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run;
  *    vs-pytorch (only when asked for): the same steps, covariance passes and eigendecompositions
  *    on PyTorch ($NSCL_PYTHON, else python3, with torch) in the same session, rounds interleaved,
- *    as ratios ours/PyTorch stored under the set named by --set. Prints tables and writes --out
+ *    as ratios ours/PyTorch stored under the set named by --set; wasm-threads (only when asked
+ *    for): the tfjs work of vs-pytorch on wasm with one thread against one per core, likewise
+ *    interleaved; profile (only when asked for): the kernels of a ResNet-18 step on both sides
+ *    and each convolution pass alone on both sides. Prints tables and writes --out
  *    (default bench/results.json, from the working directory). Each tfjs part runs in its own
  *    child process: one process per backend keeps the measurement free of the other backend's
  *    kernels and memory.
@@ -22,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
+import { WASM_THREADS_ENV, wasmThreads } from '../backend/wasm-threads.js';
 import { applyOverrides, parseConfig } from '../config/load-config.js';
 import { loadPreset } from '../config/presets.js';
 import { loadSequence } from '../data/load-sequence.js';
@@ -45,9 +49,15 @@ import { runContinual } from '../train/continual-run.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 import {
+  type ConvSpec,
   compareSides,
   comparisonWork,
+  convFlops,
+  convWork,
+  type KernelTime,
+  median,
   pythonCommand,
+  type Side,
   serveOurWork,
   startOurSide,
   startPytorchSide,
@@ -69,7 +79,15 @@ const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 /** Steps run before timing: the first ones compile kernels and grow the memory pools. */
 const WARMUP = 2;
 
-const PARTS = ['throughput', 'boundary', 'memory', 'eigh', 'vs-pytorch'] as const;
+const PARTS = [
+  'throughput',
+  'boundary',
+  'memory',
+  'eigh',
+  'vs-pytorch',
+  'wasm-threads',
+  'profile',
+] as const;
 type Part = (typeof PARTS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -825,6 +843,200 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
   }
 }
 
+interface WasmThreadsRow {
+  work: string;
+  single: number;
+  threaded: number;
+  /** single / threaded. */
+  speedup: number;
+  singleSamples: number[];
+  threadedSamples: number[];
+  load: number[];
+}
+
+/** The tfjs work of the comparisons on wasm with one thread and with one per core, interleaved. */
+async function wasmThreadsAB(options: Options): Promise<{
+  measured: VsPytorchSet['measured'];
+  threads: number;
+  rows: WasmThreadsRow[];
+}> {
+  const threads = wasmThreads();
+  log(`\n== wasm, 1 thread against ${threads}, ${options.rounds} round(s)`);
+  const single = await startOurSide('1 thread', SCRIPT, 'wasm', { [WASM_THREADS_ENV]: '1' });
+  try {
+    const threaded = await startOurSide(`${threads} threads`, SCRIPT, 'wasm', {
+      [WASM_THREADS_ENV]: String(threads),
+    });
+    try {
+      const works = selectedWork(options).filter((w) => w.spec.kind !== 'eigh');
+      const compared = await compareSides(single, threaded, works, options.rounds, () => 1, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        threads,
+        rows: compared.map((r) => ({
+          work: r.work,
+          single: r.a,
+          threaded: r.b,
+          speedup: r.a / r.b,
+          singleSamples: r.aSamples,
+          threadedSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      threaded.close();
+    }
+  } finally {
+    single.close();
+  }
+}
+
+function wasmThreadsTable(rows: WasmThreadsRow[]): string {
+  return [
+    `${'work'.padEnd(22)} ${pad('1 thread s', 10)} ${pad('threaded s', 10)} ${pad('speed-up', 8)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(22)} ${pad(r.single.toPrecision(3), 10)} ${pad(r.threaded.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)}`,
+    ),
+  ].join('\n');
+}
+
+interface ConvRow {
+  work: string;
+  ours: number;
+  pytorch: number | null;
+  ratio: number | null;
+  oursGflops: number;
+  pytorchGflops: number | null;
+}
+
+interface ProfiledStep {
+  model: string;
+  ours: KernelTime[];
+  pytorch: KernelTime[] | null;
+}
+
+interface Profiled {
+  measured: VsPytorchSet['measured'];
+  ours: string;
+  pytorch: string | null;
+  threads: number;
+  steps: ProfiledStep[];
+  convs: ConvRow[];
+}
+
+/**
+ * Where a training step's time goes: the kernels of one ResNet-18 step (w20, w64) on our side
+ * (tf.profile) and PyTorch's (its profiler, self time per operator), and each pass of each
+ * convolution layer timed alone on both sides, interleaved (PyTorch left out where it cannot
+ * be imported).
+ */
+async function profileParts(options: Options): Promise<Profiled> {
+  const backend = options.backends[0];
+  const python = pythonCommand();
+  const missing = torchUnavailable(python);
+  if (missing) console.log(`profile: PyTorch side skipped, ${missing}`);
+  log(`\n== profile on ${backend}`);
+  const ours = await startOurSide('ours', SCRIPT, backend);
+  const torch = missing ? null : await startPytorchSide(python);
+  try {
+    const info = ours.info as { side: string; backend: BackendInfo };
+    const threads = info.backend.threads ?? os.availableParallelism();
+    const steps: ProfiledStep[] = [];
+    for (const work of selectedWork(options)) {
+      if (work.spec.kind !== 'step' || work.spec.model !== 'resnet18') continue;
+      const profile = { ...work, spec: { ...work.spec, kind: 'profile' as const } };
+      const kernels = async (side: Side) =>
+        (await side.request(profile, threads)).kernels as KernelTime[];
+      steps.push({
+        model: `resnet18-w${work.spec.width}`,
+        ours: await kernels(ours),
+        pytorch: torch ? await kernels(torch) : null,
+      });
+      log(`  resnet18-w${work.spec.width} profiled`);
+    }
+    const works = convWork();
+    const timed = torch
+      ? await compareSides(ours, torch, works, options.rounds, () => threads, log)
+      : null;
+    const convs: ConvRow[] = [];
+    for (const [i, work] of works.entries()) {
+      const flops = convFlops(work.spec as ConvSpec);
+      const oursSeconds = timed ? timed[i].a : median(await ours.run(work, threads));
+      const pytorch = timed ? timed[i].b : null;
+      convs.push({
+        work: work.name,
+        ours: oursSeconds,
+        pytorch,
+        ratio: pytorch === null ? null : oursSeconds / pytorch,
+        oursGflops: flops / oursSeconds / 1e9,
+        pytorchGflops: pytorch === null ? null : flops / pytorch / 1e9,
+      });
+    }
+    return {
+      measured: {
+        at: new Date().toISOString(),
+        commit: gitCommit(),
+        quick: options.quick,
+        rounds: options.rounds,
+        loadAverage: os.loadavg(),
+      },
+      ours: info.side,
+      pytorch: torch ? (torch.info.side as string) : null,
+      threads,
+      steps,
+      convs,
+    };
+  } finally {
+    torch?.close();
+    ours.close();
+  }
+}
+
+function profileTables(p: Profiled): string {
+  const top = (kernels: KernelTime[] | null) => {
+    if (!kernels) return ['  (PyTorch not available)'];
+    const total = kernels.reduce((t, k) => t + k.ms, 0);
+    return [
+      `  total ${total.toFixed(0)} ms`,
+      ...kernels
+        .slice(0, 12)
+        .map(
+          (k) =>
+            `  ${k.kernel.padEnd(34)} ${pad(k.ms.toFixed(1), 8)} ms ${pad(((100 * k.ms) / total).toFixed(1), 5)}% ${pad(k.calls, 5)} calls`,
+        ),
+    ];
+  };
+  const steps = p.steps.flatMap((s) => [
+    `${s.model}, ours (${p.ours}):`,
+    ...top(s.ours),
+    `${s.model}, PyTorch (${p.pytorch ?? '—'}):`,
+    ...top(s.pytorch),
+  ]);
+  const num = (x: number | null, scale: number, digits: number) =>
+    x === null ? '—' : (scale * x).toFixed(digits);
+  const convs = [
+    `${'convolution pass'.padEnd(36)} ${pad('ours ms', 8)} ${pad('torch ms', 8)} ${pad('ratio', 6)} ${pad('ours GF/s', 9)} ${pad('torch GF/s', 10)}`,
+    ...p.convs.map(
+      (c) =>
+        `${c.work.padEnd(36)} ${pad(num(c.ours, 1000, 1), 8)} ${pad(num(c.pytorch, 1000, 1), 8)} ${pad(num(c.ratio, 1, 2), 6)} ${pad(num(c.oursGflops, 1, 1), 9)} ${pad(num(c.pytorchGflops, 1, 1), 10)}`,
+    ),
+  ];
+  return [
+    `Profile of one training step, batch 32, ${p.threads} thread(s)`,
+    ...steps,
+    '',
+    `Each convolution pass alone, batch 32, ${p.threads} thread(s)`,
+    ...convs,
+  ].join('\n');
+}
+
 function selectedWork(options: Options): Work[] {
   const all = comparisonWork(options.quick);
   if (!options.work) return all;
@@ -929,6 +1141,18 @@ async function orchestrate(options: Options): Promise<void> {
         `Same work, same session, ours / PyTorch (set '${options.set}'; ${compared.ours.side} vs ${compared.pytorch.side})\n${vsPytorchTable(compared.rows)}`,
       );
     }
+  }
+  if (options.parts.includes('wasm-threads')) {
+    const compared = await wasmThreadsAB(options);
+    record(
+      'wasm-threads',
+      compared,
+      `wasm backend, 1 thread against ${compared.threads} (same session)\n${wasmThreadsTable(compared.rows)}`,
+    );
+  }
+  if (options.parts.includes('profile')) {
+    const profiled = await profileParts(options);
+    record('profile', profiled, profileTables(profiled));
   }
   if (options.parts.includes('memory')) {
     const entries = perBackend<{ backend: BackendInfo; result: MemoryRow[] }>('memory');

@@ -79,9 +79,32 @@ export function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
 }
 
 /**
- * Trains one epoch of warmup + steps batches through the real training loop (trainTask: host
- * batches, loss, gradients, optimizer) and times the batches after the warm-up.
+ * One epoch of the real training loop over `images` (trainTask: host batches, loss, gradients,
+ * optimizer step), calling `onBatch` after each step.
  */
+export function trainEpoch(
+  model: ContinualModel,
+  images: LabelledImages,
+  batchSize: number,
+  optimizer: ProjectedOptimizer,
+  onBatch?: () => void,
+): Promise<void> {
+  const sequence = syntheticSequence(images);
+  const config = parseConfig({}, 'bench');
+  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
+  const strategy: Strategy = { name: 'bench' };
+  return trainTask(ctx, strategy, optimizer, {
+    epochs: 1,
+    batchSize,
+    augment: false,
+    milestones: [],
+    gamma: 1,
+    norm: sequence.normalization,
+    onBatch,
+  });
+}
+
+/** Trains one epoch of warmup + steps batches (trainEpoch) and times the batches after the warm-up. */
 export async function timedSteps(
   model: ContinualModel,
   images: LabelledImages,
@@ -97,26 +120,14 @@ export async function timedSteps(
   /** Wall seconds of each timed step. */
   stepSeconds: number[];
 }> {
-  const sequence = syntheticSequence(images);
-  const config = parseConfig({}, 'bench');
-  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
-  const strategy: Strategy = { name: 'bench' };
   const marks: { wall: number; cpu: number }[] = [];
   const start = performance.now();
-  await trainTask(ctx, strategy, optimizer, {
-    epochs: 1,
-    batchSize,
-    augment: false,
-    milestones: [],
-    gamma: 1,
-    norm: sequence.normalization,
-    onBatch: () => {
-      const cpu = process.cpuUsage();
-      marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
-      const first = (marks[0].wall - start) / 1000;
-      // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
-      if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
-    },
+  await trainEpoch(model, images, batchSize, optimizer, () => {
+    const cpu = process.cpuUsage();
+    marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
+    const first = (marks[0].wall - start) / 1000;
+    // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
+    if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
   });
   const steps = marks.length - warmup;
   const [from, to] = [marks[warmup - 1], marks[marks.length - 1]];
