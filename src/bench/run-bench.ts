@@ -2,7 +2,7 @@
  * Performance bench (not part of `npm test`):
  *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
  *                      [--part throughput,boundary,memory,eigh,vs-pytorch,wasm-threads,profile]
- *                      [--out FILE] [--rounds N] [--work NAME,…] [--set before|after]
+ *                      [--out FILE] [--rounds N] [--work NAME,…] [--set NAME] [--baseline DIR]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
  *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
  *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
@@ -12,7 +12,8 @@
  *    as ratios ours/PyTorch stored under the set named by --set; wasm-threads (only when asked
  *    for): the tfjs work of vs-pytorch on wasm with one thread against one per core, likewise
  *    interleaved; profile (only when asked for): the kernels of a ResNet-18 step on both sides
- *    and each convolution pass alone on both sides. Prints tables and writes --out
+ *    and each convolution pass alone on both sides; ab (with --baseline DIR, another checkout):
+ *    the same work on that checkout and on this one, interleaved. Prints tables and writes --out
  *    (default bench/results.json, from the working directory). Each tfjs part runs in its own
  *    child process: one process per backend keeps the measurement free of the other backend's
  *    kernels and memory.
@@ -87,6 +88,7 @@ const PARTS = [
   'vs-pytorch',
   'wasm-threads',
   'profile',
+  'ab',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -484,6 +486,8 @@ interface Options {
   serve: boolean;
   /** Rounds of the same-session comparisons. */
   rounds: number;
+  /** Another checkout of this project, the A of --part ab. */
+  baseline: string | null;
   /** Names of the comparison work to run (all when null). */
   work: string[] | null;
   /** The vs-pytorch set the figures replace ('before' keeps the figures taken before a change). */
@@ -506,6 +510,7 @@ function parseOptions(argv: string[]): Options {
       rounds: { type: 'string' },
       set: { type: 'string', default: 'after' },
       work: { type: 'string' },
+      baseline: { type: 'string' },
     },
     strict: true,
   });
@@ -532,6 +537,7 @@ function parseOptions(argv: string[]): Options {
     rounds,
     set: values.set,
     work: values.work?.split(',') ?? null,
+    baseline: values.baseline ?? null,
   };
 }
 
@@ -1037,9 +1043,90 @@ function profileTables(p: Profiled): string {
   ].join('\n');
 }
 
+interface AbRow {
+  work: string;
+  baseline: number;
+  current: number;
+  /** baseline / current. */
+  speedup: number;
+  baselineSamples: number[];
+  currentSamples: number[];
+  load: number[];
+}
+
+/**
+ * The same work on another checkout (--baseline, the A) and on this one (the B), interleaved in
+ * one session: the measured effect of a change. Without --work: the training steps, the
+ * covariance passes and every convolution pass.
+ */
+async function codeAB(options: Options): Promise<{
+  measured: VsPytorchSet['measured'];
+  baseline: string;
+  current: string;
+  rows: AbRow[];
+}> {
+  if (!options.baseline)
+    throw new Error('--part ab needs --baseline DIR, a checkout to compare with');
+  const baselineScript = join(options.baseline, 'src', 'bench', 'run-bench.ts');
+  const backend = options.backends[0];
+  const describe = (dir: string) => {
+    const head = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    });
+    return head.stdout.trim() || dir;
+  };
+  const baselineName = `baseline ${describe(options.baseline)}`;
+  log(`\n== ${baselineName} against ${gitCommit()} on ${backend}, ${options.rounds} round(s)`);
+  const a = await startOurSide(baselineName, baselineScript, backend);
+  try {
+    const b = await startOurSide('current', SCRIPT, backend);
+    try {
+      const works = options.work
+        ? selectedWork(options)
+        : [...comparisonWork(options.quick).filter((w) => w.spec.kind !== 'eigh'), ...convWork()];
+      const compared = await compareSides(a, b, works, options.rounds, () => 1, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        baseline: `${baselineName} (${a.info.side as string})`,
+        current: `${gitCommit()} (${b.info.side as string})`,
+        rows: compared.map((r) => ({
+          work: r.work,
+          baseline: r.a,
+          current: r.b,
+          speedup: r.a / r.b,
+          baselineSamples: r.aSamples,
+          currentSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
+}
+
+function abTable(rows: AbRow[]): string {
+  return [
+    `${'work'.padEnd(36)} ${pad('baseline s', 10)} ${pad('current s', 10)} ${pad('speed-up', 8)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(36)} ${pad(r.baseline.toPrecision(3), 10)} ${pad(r.current.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)}`,
+    ),
+  ].join('\n');
+}
+
+/** --work's pieces (of the comparisons and the convolution passes), else the comparisons. */
 function selectedWork(options: Options): Work[] {
-  const all = comparisonWork(options.quick);
-  if (!options.work) return all;
+  if (!options.work) return comparisonWork(options.quick);
+  const all = [...comparisonWork(options.quick), ...convWork()];
   const unknown = options.work.filter((w) => !all.some((a) => a.name === w));
   if (unknown.length > 0)
     throw new Error(
@@ -1153,6 +1240,15 @@ async function orchestrate(options: Options): Promise<void> {
   if (options.parts.includes('profile')) {
     const profiled = await profileParts(options);
     record('profile', profiled, profileTables(profiled));
+  }
+  if (options.parts.includes('ab')) {
+    const compared = await codeAB(options);
+    const previous = (results.ab ?? {}) as Record<string, unknown>;
+    record(
+      'ab',
+      { ...previous, [options.set]: compared },
+      `${compared.baseline} against ${compared.current} (set '${options.set}')\n${abTable(compared.rows)}`,
+    );
   }
   if (options.parts.includes('memory')) {
     const entries = perBackend<{ backend: BackendInfo; result: MemoryRow[] }>('memory');
