@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build has no gradients; the umbrella package registers them (its
 // registry is process-global, so the ops imported from tfjs-core see them).
 import '@tensorflow/tfjs';
+// Replaces tfjs' matMul gradient before any training starts (see the file).
+import '../ops/matmul.js';
 import { startWasmBackend, wasmThreads } from './wasm-threads.js';
 
 /**
