@@ -855,6 +855,8 @@ interface WasmThreadsRow {
   threaded: number;
   /** single / threaded. */
   speedup: number;
+  /** Median over rounds of each round's single / threaded. */
+  pairedSpeedup: number;
   singleSamples: number[];
   threadedSamples: number[];
   load: number[];
@@ -890,6 +892,7 @@ async function wasmThreadsAB(options: Options): Promise<{
           single: r.a,
           threaded: r.b,
           speedup: r.a / r.b,
+          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
           singleSamples: r.aSamples,
           threadedSamples: r.bSamples,
           load: r.load,
@@ -905,10 +908,10 @@ async function wasmThreadsAB(options: Options): Promise<{
 
 function wasmThreadsTable(rows: WasmThreadsRow[]): string {
   return [
-    `${'work'.padEnd(22)} ${pad('1 thread s', 10)} ${pad('threaded s', 10)} ${pad('speed-up', 8)}`,
+    `${'work'.padEnd(22)} ${pad('1 thread s', 10)} ${pad('threaded s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
     ...rows.map(
       (r) =>
-        `${r.work.padEnd(22)} ${pad(r.single.toPrecision(3), 10)} ${pad(r.threaded.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)}`,
+        `${r.work.padEnd(22)} ${pad(r.single.toPrecision(3), 10)} ${pad(r.threaded.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
     ),
   ].join('\n');
 }
@@ -1049,6 +1052,8 @@ interface AbRow {
   current: number;
   /** baseline / current. */
   speedup: number;
+  /** Median over rounds of each round's baseline / current: robust to load that drifts. */
+  pairedSpeedup: number;
   baselineSamples: number[];
   currentSamples: number[];
   load: number[];
@@ -1100,6 +1105,7 @@ async function codeAB(options: Options): Promise<{
           baseline: r.a,
           current: r.b,
           speedup: r.a / r.b,
+          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
           baselineSamples: r.aSamples,
           currentSamples: r.bSamples,
           load: r.load,
@@ -1115,10 +1121,10 @@ async function codeAB(options: Options): Promise<{
 
 function abTable(rows: AbRow[]): string {
   return [
-    `${'work'.padEnd(36)} ${pad('baseline s', 10)} ${pad('current s', 10)} ${pad('speed-up', 8)}`,
+    `${'work'.padEnd(36)} ${pad('baseline s', 10)} ${pad('current s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
     ...rows.map(
       (r) =>
-        `${r.work.padEnd(36)} ${pad(r.baseline.toPrecision(3), 10)} ${pad(r.current.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)}`,
+        `${r.work.padEnd(36)} ${pad(r.baseline.toPrecision(3), 10)} ${pad(r.current.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
     ),
   ].join('\n');
 }
