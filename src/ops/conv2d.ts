@@ -90,8 +90,10 @@ export function kernelGradient(
       'NHWC',
       geometry.strides as [number, number],
     );
-    // Rows/columns the stride never reaches are dropped, as in the forward pass.
-    const dw = tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]);
+    // Rows/columns the stride never reaches are dropped, as in the forward pass (only when
+    // there are some: wasm's Slice copies its whole input).
+    const reached = full.shape[1] === kh && full.shape[2] === kw;
+    const dw = reached ? full : tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]);
     return tf.transpose(dw, [1, 2, 0, 3]) as tf.Tensor4D;
   });
 }
