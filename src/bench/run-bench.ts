@@ -490,7 +490,7 @@ interface Options {
   baseline: string | null;
   /** Names of the comparison work to run (all when null). */
   work: string[] | null;
-  /** The vs-pytorch set the figures replace ('before' keeps the figures taken before a change). */
+  /** The set of vs-pytorch, profile or ab figures a run replaces ('before', 'after', …). */
   set: string;
 }
 
@@ -1245,7 +1245,8 @@ async function orchestrate(options: Options): Promise<void> {
   }
   if (options.parts.includes('profile')) {
     const profiled = await profileParts(options);
-    record('profile', profiled, profileTables(profiled));
+    const previous = (results.profile ?? {}) as Record<string, unknown>;
+    record('profile', { ...previous, [options.set]: profiled }, profileTables(profiled));
   }
   if (options.parts.includes('ab')) {
     const compared = await codeAB(options);
