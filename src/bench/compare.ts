@@ -3,8 +3,8 @@
  * a Python one, or our code under two settings) run the same work in turn, round after round,
  * each round in the opposite order, so that both see the same load on a shared machine. Each
  * side is a long-lived process answering one request at a time ('COMPARE_JSON {…}' lines on
- * stdout; anything else there is ignored), so models and kernels are set up inside the timed
- * work exactly as they are for every round.
+ * stdout; anything else there is ignored); each request builds its model and data afresh and
+ * times only the work after its warm-up, so every round measures the same thing.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';

@@ -251,7 +251,6 @@ def main():
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "blas": loaded_libraries(["blas", "lapack", "mkl"]),
-        "capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None,
     })
     for line in sys.stdin:
         request = json.loads(line)
