@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's CommonJS build has no gradients; the umbrella package registers them (its
 // registry is process-global, so the ops imported from tfjs-core see them).
 import '@tensorflow/tfjs';
+// Replaces tfjs' matMul gradient before any training starts (see the file).
+import '../ops/matmul.js';
+import { startWasmBackend, wasmThreads } from './wasm-threads.js';
 
 /**
  * The backends a run can use, in the order they are tried when none is named. The native
@@ -55,6 +58,11 @@ export interface BackendInfo {
   readonly threads?: number;
 }
 
+export interface BackendOptions {
+  /** XNNPACK threads of the wasm backend (default: $NSCL_WASM_THREADS, else one per core). */
+  readonly wasmThreads?: number;
+}
+
 /** A backend that was asked for but cannot be used; its message is one line for the user. */
 export class BackendUnavailableError extends Error {}
 
@@ -84,10 +92,25 @@ function packageVersion(mod: Record<string, unknown>, pkg: string): string {
   return typeof found === 'string' ? found : tf.version_core;
 }
 
-async function activate(name: BackendName): Promise<BackendInfo> {
+function threadsOption(options: BackendOptions): number {
+  try {
+    return wasmThreads(options.wasmThreads);
+  } catch (err) {
+    throw new BackendUnavailableError((err as Error).message);
+  }
+}
+
+async function activate(name: BackendName, options: BackendOptions): Promise<BackendInfo> {
   const mod = await importBackend(name);
   const spec = SPECS[name];
-  if (!(await tf.setBackend(spec.tfName))) {
+  const started =
+    name === 'wasm'
+      ? await startWasmBackend(
+          mod as unknown as Parameters<typeof startWasmBackend>[0],
+          threadsOption(options),
+        )
+      : await tf.setBackend(spec.tfName);
+  if (!started) {
     throw new BackendUnavailableError(
       `backend '${name}' (${spec.pkg}) loaded but failed to initialise`,
     );
@@ -108,14 +131,18 @@ async function activate(name: BackendName): Promise<BackendInfo> {
 /**
  * Selects and initialises the tfjs backend: the one named (argument, else $NSCL_BACKEND), or the
  * first of AUTO_ORDER that loads. Asking for a missing backend throws BackendUnavailableError.
+ * The wasm thread count applies when wasm first starts in the process (one module a process).
  */
-export async function selectBackend(requested?: string): Promise<BackendInfo> {
+export async function selectBackend(
+  requested?: string,
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
   const wanted = requested ?? process.env[BACKEND_ENV];
-  if (wanted) return activate(parseBackendName(wanted));
+  if (wanted) return activate(parseBackendName(wanted), options);
   const failures: string[] = [];
   for (const name of AUTO_ORDER) {
     try {
-      return await activate(name);
+      return await activate(name, options);
     } catch (err) {
       failures.push(err instanceof Error ? err.message : String(err));
     }

@@ -1,13 +1,22 @@
 /**
  * Performance bench (not part of `npm test`):
  *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
- *                      [--part throughput,boundary,memory,eigh] [--out FILE]
+ *                      [--part throughput,boundary,memory,eigh,vs-pytorch,wasm-threads,profile]
+ *                      [--out FILE] [--rounds N] [--work NAME,…] [--set NAME] [--baseline DIR]
  * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
  *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
  *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
- *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run. Prints tables and writes
- * --out (default bench/results.json, from the working directory). Each tfjs part runs in its own child process: one process per backend keeps
- * the measurement free of the other backend's kernels and memory.
+ *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run;
+ *    vs-pytorch (only when asked for): the same steps, covariance passes and eigendecompositions
+ *    on PyTorch ($NSCL_PYTHON, else python3, with torch) in the same session, rounds interleaved,
+ *    as ratios ours/PyTorch stored under the set named by --set; wasm-threads (only when asked
+ *    for): the tfjs work of vs-pytorch on wasm with one thread against one per core, likewise
+ *    interleaved; profile (only when asked for): the kernels of a ResNet-18 step on both sides
+ *    and each convolution pass alone on both sides; ab (with --baseline DIR, another checkout):
+ *    the same work on that checkout and on this one, interleaved. Prints tables and writes --out
+ *    (default bench/results.json, from the working directory). Each tfjs part runs in its own
+ *    child process: one process per backend keeps the measurement free of the other backend's
+ *    kernels and memory.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,20 +26,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
-import { applyOverrides } from '../config/load-config.js';
+import { WASM_THREADS_ENV, wasmThreads } from '../backend/wasm-threads.js';
+import { applyOverrides, parseConfig } from '../config/load-config.js';
 import { loadPreset } from '../config/presets.js';
-import type { LabelledImages } from '../data/images.js';
-import type { Normalization, TaskSequence } from '../data/task-sequence.js';
+import { loadSequence } from '../data/load-sequence.js';
 import { eigh, type SymmetricEigen } from '../linalg/eigh.js';
 import { nullSpaceSize } from '../linalg/null-space-rule.js';
 import { buildProjector } from '../linalg/projector.js';
-import type { ContinualModel } from '../models/continual-model.js';
-import { createMlp } from '../models/mlp.js';
+import { type ContinualModel, forward } from '../models/continual-model.js';
 import type { ProjectedLayer } from '../models/parameter.js';
-import { createResNet18 } from '../models/resnet18.js';
 import type { CovarianceState } from '../nullspace/covariance.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
-import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
+import type { UpdateTransform } from '../nullspace/projected-optimizer.js';
 import {
   nullSpaceProjector,
   type ProjectionOptions,
@@ -38,69 +45,52 @@ import {
 } from '../nullspace/projection-state.js';
 import { TensorProjector } from '../nullspace/tensor-projector.js';
 import { outputSize } from '../ops/im2col.js';
-import { createStrategy } from '../registry/components.js';
-import { parseConfig } from '../registry/experiment-config.js';
-import { loadSequence } from '../registry/load-sequence.js';
-import type { Strategy } from '../strategies/strategy.js';
+import { createStrategy } from '../strategies/registry.js';
 import { runContinual } from '../train/continual-run.js';
-import { strategyContext } from '../train/strategy-context.js';
-import { trainTask } from '../train/train-task.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
+import {
+  type ConvSpec,
+  compareSides,
+  comparisonWork,
+  convFlops,
+  convWork,
+  type KernelTime,
+  median,
+  pythonCommand,
+  type Side,
+  serveOurWork,
+  startOurSide,
+  startPytorchSide,
+  torchUnavailable,
+  type Work,
+} from './compare.js';
 import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
+import {
+  adamConfig,
+  MODELS,
+  randomImages,
+  syntheticSequence,
+  TooSlow,
+  timedSteps,
+} from './workloads.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 /** Steps run before timing: the first ones compile kernels and grow the memory pools. */
 const WARMUP = 2;
 
-type Part = 'throughput' | 'boundary' | 'memory' | 'eigh';
-
-interface ModelSpec {
-  readonly label: string;
-  readonly shape: [number, number, number];
-  readonly build: (rng: Rng) => ContinualModel;
-}
-
-const MODELS: Record<string, ModelSpec> = {
-  'resnet18-w64': {
-    label: 'ResNet-18 w64, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 64, classesPerTask: [10] }, rng),
-  },
-  'resnet18-w20': {
-    label: 'ResNet-18 w20, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 20, classesPerTask: [10] }, rng),
-  },
-  'mlp-784-400-400': {
-    label: 'MLP 784-400-400',
-    shape: [28, 28, 1],
-    build: (rng) => createMlp({ inputSize: 784, hidden: [400, 400], classesPerTask: [10] }, rng),
-  },
-};
-
-const NORM_1: Normalization = { mean: [0.5], std: [0.25] };
-const NORM_3: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-
-function randomImages(count: number, [h, w, c]: readonly number[], rng: Rng): LabelledImages {
-  const pixels = new Uint8Array(count * h * w * c);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 0xff;
-  const labels = Int32Array.from({ length: count }, () => rng.nextUint32() % 10);
-  return { pixels, labels, height: h, width: w, channels: c };
-}
-
-function syntheticSequence(images: LabelledImages): TaskSequence {
-  const c = images.channels;
-  return {
-    name: 'synthetic',
-    inputShape: [images.height, images.width, c],
-    normalization: c === 1 ? NORM_1 : NORM_3,
-    tasks: [
-      { index: 0, name: 'synthetic', classes: [...Array(10).keys()], train: images, test: images },
-    ],
-  };
-}
+const PARTS = [
+  'throughput',
+  'boundary',
+  'memory',
+  'eigh',
+  'vs-pytorch',
+  'wasm-threads',
+  'profile',
+  'ab',
+] as const;
+type Part = (typeof PARTS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // a. Throughput
@@ -155,80 +145,9 @@ function projectionFlopRatio(
       const m = projectors.get(layer.name)?.projector.m ?? 0;
       projection += 4 * layer.inputSize * m * out;
     };
-    model.features(x, { training: false, onLayerInput });
+    forward(model, x, 0, { training: false, onLayerInput });
   });
   return projection / step;
-}
-
-function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
-  return new ProjectedOptimizer(
-    {
-      type: 'adam',
-      lr: { backbone: 1e-4, bn: 5e-4, head: 1e-3 },
-      weightDecay: 5e-5,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      momentum: 0,
-    },
-    transform,
-  );
-}
-
-/**
- * Trains one epoch of WARMUP + steps batches through the real training loop (trainTask: host
- * batches, loss, gradients, optimizer) and times the batches after the warm-up.
- */
-async function timedSteps(
-  model: ContinualModel,
-  images: LabelledImages,
-  batchSize: number,
-  optimizer: ProjectedOptimizer,
-  warmup: number,
-  maxStepSeconds: number,
-): Promise<{
-  imagesPerSecond: number;
-  secondsPerStep: number;
-  cpuSecondsPerStep: number;
-  steps: number;
-}> {
-  const sequence = syntheticSequence(images);
-  const config = parseConfig({}, 'bench');
-  const ctx = strategyContext({ model, sequence, task: 0, config, rng: new Rng(1) });
-  const strategy: Strategy = { name: 'bench' };
-  const marks: { wall: number; cpu: number }[] = [];
-  const start = performance.now();
-  await trainTask(ctx, strategy, optimizer, {
-    epochs: 1,
-    batchSize,
-    augment: false,
-    milestones: [],
-    gamma: 1,
-    norm: sequence.normalization,
-    onBatch: () => {
-      const cpu = process.cpuUsage();
-      marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
-      const first = (marks[0].wall - start) / 1000;
-      // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
-      if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
-    },
-  });
-  const steps = marks.length - warmup;
-  const [from, to] = [marks[warmup - 1], marks[marks.length - 1]];
-  const seconds = (to.wall - from.wall) / 1000;
-  return {
-    imagesPerSecond: (steps * batchSize) / seconds,
-    secondsPerStep: seconds / steps,
-    // CPU time is what other load on a shared machine inflates least.
-    cpuSecondsPerStep: (to.cpu - from.cpu) / steps,
-    steps,
-  };
-}
-
-class TooSlow extends Error {
-  constructor(readonly firstStepSeconds: number) {
-    super(`first step took ${firstStepSeconds.toFixed(0)} s`);
-  }
 }
 
 interface ThroughputRow {
@@ -382,7 +301,7 @@ async function boundary(c: BoundaryCase): Promise<BoundaryRow> {
     batchSize: c.batchSize,
   });
   const start = performance.now();
-  state.accumulate(model, images, syntheticSequence(images).normalization);
+  state.accumulate(model, images, syntheticSequence(images).normalization, 0);
   const covarianceSeconds = (performance.now() - start) / 1000;
   log(
     `  ${c.model} ${c.mode}: covariance pass over ${c.images} images ${covarianceSeconds.toFixed(1)} s`,
@@ -463,7 +382,7 @@ interface WholeBoundaryRow {
   mode: CovarianceMode;
   /** Images in the task's training split. */
   trainImages: number;
-  /** adam-nscl.boundaryImages: how many of them the boundary reads. */
+  /** nscl.boundaryImages: how many of them the boundary reads. */
   boundaryImages: number | null;
   batchSize: number;
   seconds: number;
@@ -482,13 +401,13 @@ async function wholeBoundary(row: Omit<WholeBoundaryRow, 'seconds'>): Promise<Wh
     {
       strategy: 'adam-nscl',
       train: { batchSize: row.batchSize },
-      'adam-nscl': { covarianceMode: row.mode, boundaryImages: row.boundaryImages },
+      nscl: { covarianceMode: row.mode, boundaryImages: row.boundaryImages },
     },
     'bench',
   );
   const strategy = createStrategy(config);
   const start = performance.now();
-  await strategy.afterTask?.(strategyContext({ model, sequence, task: 0, config, rng }));
+  await strategy.afterTask?.({ model, sequence, task: 0, config, rng });
   const seconds = (performance.now() - start) / 1000;
   log(`  ${row.model}: whole adam-nscl boundary ${seconds.toFixed(1)} s`);
   strategy.dispose?.();
@@ -563,6 +482,16 @@ interface Options {
   maxStepSeconds: number;
   /** Where the figures go (merged with the parts already there). */
   out: string;
+  /** Internal: answer comparison requests on stdin (compare.ts, serveOurWork). */
+  serve: boolean;
+  /** Rounds of the same-session comparisons. */
+  rounds: number;
+  /** Another checkout of this project, the A of --part ab. */
+  baseline: string | null;
+  /** Names of the comparison work to run (all when null). */
+  work: string[] | null;
+  /** The set of vs-pytorch, profile or ab figures a run replaces ('before', 'after', …). */
+  set: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -577,14 +506,21 @@ function parseOptions(argv: string[]): Options {
       'all-models': { type: 'boolean', default: false },
       'max-step-seconds': { type: 'string', default: '300' },
       out: { type: 'string', default: join('bench', 'results.json') },
+      serve: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      set: { type: 'string', default: 'after' },
+      work: { type: 'string' },
+      baseline: { type: 'string' },
     },
     strict: true,
   });
   const parts = (values.part ?? 'throughput,boundary,memory,eigh').split(',') as Part[];
   for (const p of parts) {
-    if (!['throughput', 'boundary', 'memory', 'eigh'].includes(p))
-      throw new Error(`unknown --part '${p}'`);
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown --part '${p}'`);
   }
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
+  if (!(Number.isInteger(rounds) && rounds > 0))
+    throw new Error(`--rounds expects a positive integer, got '${values.rounds}'`);
   const steps = values.steps === undefined ? null : Number(values.steps);
   if (steps !== null && !(Number.isInteger(steps) && steps > 0))
     throw new Error(`--steps expects a positive integer, got '${values.steps}'`);
@@ -597,6 +533,11 @@ function parseOptions(argv: string[]): Options {
     allModels: values['all-models'],
     maxStepSeconds: Number(values['max-step-seconds']),
     out: values.out,
+    serve: values.serve,
+    rounds,
+    set: values.set,
+    work: values.work?.split(',') ?? null,
+    baseline: values.baseline ?? null,
   };
 }
 
@@ -674,7 +615,7 @@ async function child(options: Options): Promise<void> {
             {
               model: 'resnet18-w64',
               mode: 'batch-mean',
-              // The covariance part of the whole boundary below (adam-nscl.boundaryImages = 1000).
+              // The covariance part of the whole boundary below (nscl.boundaryImages = 1000).
               images: 1000,
               batchSize: 32,
               decompose: true,
@@ -827,6 +768,389 @@ function memoryTable(rows: MemoryRow[]): string {
   ].join('\n');
 }
 
+interface VsPytorchRow {
+  work: string;
+  /** Seconds per step, per image or per decomposition (see `units`). */
+  ours: number;
+  pytorch: number;
+  ratio: number;
+  /** Threads on each side (tfjs' wasm pool or the eigh pool; torch and its BLAS). */
+  threads: number;
+  oursSamples: number[];
+  pytorchSamples: number[];
+  /** 1-minute load average after each round. */
+  load: number[];
+}
+
+interface VsPytorchSet {
+  measured: { at: string; commit: string; quick: boolean; rounds: number; loadAverage: number[] };
+  ours: { side: string; eighThreads: number };
+  pytorch: { side: string; blas: string[]; python: string };
+  units: Record<string, string>;
+  rows: VsPytorchRow[];
+}
+
+/**
+ * The same work on our side and on PyTorch's (src/bench/pytorch-peer.ts), in one session with
+ * the same thread counts; null, after one line saying why, where Python cannot import torch.
+ */
+async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
+  const python = pythonCommand();
+  const missing = torchUnavailable(python);
+  if (missing) {
+    console.log(`vs-pytorch: skipped, ${missing}; NSCL_PYTHON names another interpreter`);
+    return null;
+  }
+  const backend = options.backends[0];
+  log(`\n== vs-pytorch on ${backend}, ${options.rounds} round(s)`);
+  const ours = await startOurSide('ours', SCRIPT, backend);
+  try {
+    const torch = await startPytorchSide(python);
+    try {
+      const info = ours.info as { side: string; backend: BackendInfo; eighThreads: number };
+      log(`  ${info.side}; eigh threads ${info.eighThreads}; ${torch.info.side as string}`);
+      const threadsFor = (w: Work) =>
+        w.spec.kind === 'eigh'
+          ? info.eighThreads
+          : (info.backend.threads ?? os.availableParallelism());
+      const works = selectedWork(options);
+      const compared = await compareSides(ours, torch, works, options.rounds, threadsFor, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        ours: { side: info.side, eighThreads: info.eighThreads },
+        pytorch: {
+          side: torch.info.side as string,
+          blas: torch.info.blas as string[],
+          python: torch.info.python as string,
+        },
+        units: Object.fromEntries(works.map((w) => [w.name, w.label])),
+        rows: compared.map((r, i) => ({
+          work: r.work,
+          ours: r.a,
+          pytorch: r.b,
+          ratio: r.a / r.b,
+          threads: threadsFor(works[i]),
+          oursSamples: r.aSamples,
+          pytorchSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      torch.close();
+    }
+  } finally {
+    ours.close();
+  }
+}
+
+interface WasmThreadsRow {
+  work: string;
+  single: number;
+  threaded: number;
+  /** single / threaded. */
+  speedup: number;
+  /** Median over rounds of each round's single / threaded. */
+  pairedSpeedup: number;
+  singleSamples: number[];
+  threadedSamples: number[];
+  load: number[];
+}
+
+/** The tfjs work of the comparisons on wasm with one thread and with one per core, interleaved. */
+async function wasmThreadsAB(options: Options): Promise<{
+  measured: VsPytorchSet['measured'];
+  threads: number;
+  rows: WasmThreadsRow[];
+}> {
+  const threads = wasmThreads();
+  log(`\n== wasm, 1 thread against ${threads}, ${options.rounds} round(s)`);
+  const single = await startOurSide('1 thread', SCRIPT, 'wasm', { [WASM_THREADS_ENV]: '1' });
+  try {
+    const threaded = await startOurSide(`${threads} threads`, SCRIPT, 'wasm', {
+      [WASM_THREADS_ENV]: String(threads),
+    });
+    try {
+      const works = selectedWork(options).filter((w) => w.spec.kind !== 'eigh');
+      const compared = await compareSides(single, threaded, works, options.rounds, () => 1, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        threads,
+        rows: compared.map((r) => ({
+          work: r.work,
+          single: r.a,
+          threaded: r.b,
+          speedup: r.a / r.b,
+          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
+          singleSamples: r.aSamples,
+          threadedSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      threaded.close();
+    }
+  } finally {
+    single.close();
+  }
+}
+
+function wasmThreadsTable(rows: WasmThreadsRow[]): string {
+  return [
+    `${'work'.padEnd(22)} ${pad('1 thread s', 10)} ${pad('threaded s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(22)} ${pad(r.single.toPrecision(3), 10)} ${pad(r.threaded.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
+    ),
+  ].join('\n');
+}
+
+interface ConvRow {
+  work: string;
+  ours: number;
+  pytorch: number | null;
+  ratio: number | null;
+  oursGflops: number;
+  pytorchGflops: number | null;
+}
+
+interface ProfiledStep {
+  model: string;
+  ours: KernelTime[];
+  pytorch: KernelTime[] | null;
+}
+
+interface Profiled {
+  measured: VsPytorchSet['measured'];
+  ours: string;
+  pytorch: string | null;
+  threads: number;
+  steps: ProfiledStep[];
+  convs: ConvRow[];
+}
+
+/**
+ * Where a training step's time goes: the kernels of one ResNet-18 step (w20, w64) on our side
+ * (tf.profile) and PyTorch's (its profiler, self time per operator), and each pass of each
+ * convolution layer timed alone on both sides, interleaved (PyTorch left out where it cannot
+ * be imported).
+ */
+async function profileParts(options: Options): Promise<Profiled> {
+  const backend = options.backends[0];
+  const python = pythonCommand();
+  const missing = torchUnavailable(python);
+  if (missing) console.log(`profile: PyTorch side skipped, ${missing}`);
+  log(`\n== profile on ${backend}`);
+  const ours = await startOurSide('ours', SCRIPT, backend);
+  const torch = missing ? null : await startPytorchSide(python);
+  try {
+    const info = ours.info as { side: string; backend: BackendInfo };
+    const threads = info.backend.threads ?? os.availableParallelism();
+    const steps: ProfiledStep[] = [];
+    for (const work of selectedWork(options)) {
+      if (work.spec.kind !== 'step' || work.spec.model !== 'resnet18') continue;
+      const profile = { ...work, spec: { ...work.spec, kind: 'profile' as const } };
+      const kernels = async (side: Side) =>
+        (await side.request(profile, threads)).kernels as KernelTime[];
+      steps.push({
+        model: `resnet18-w${work.spec.width}`,
+        ours: await kernels(ours),
+        pytorch: torch ? await kernels(torch) : null,
+      });
+      log(`  resnet18-w${work.spec.width} profiled`);
+    }
+    const works = convWork();
+    const timed = torch
+      ? await compareSides(ours, torch, works, options.rounds, () => threads, log)
+      : null;
+    const convs: ConvRow[] = [];
+    for (const [i, work] of works.entries()) {
+      const flops = convFlops(work.spec as ConvSpec);
+      const oursSeconds = timed ? timed[i].a : median(await ours.run(work, threads));
+      const pytorch = timed ? timed[i].b : null;
+      convs.push({
+        work: work.name,
+        ours: oursSeconds,
+        pytorch,
+        ratio: pytorch === null ? null : oursSeconds / pytorch,
+        oursGflops: flops / oursSeconds / 1e9,
+        pytorchGflops: pytorch === null ? null : flops / pytorch / 1e9,
+      });
+    }
+    return {
+      measured: {
+        at: new Date().toISOString(),
+        commit: gitCommit(),
+        quick: options.quick,
+        rounds: options.rounds,
+        loadAverage: os.loadavg(),
+      },
+      ours: info.side,
+      pytorch: torch ? (torch.info.side as string) : null,
+      threads,
+      steps,
+      convs,
+    };
+  } finally {
+    torch?.close();
+    ours.close();
+  }
+}
+
+function profileTables(p: Profiled): string {
+  const top = (kernels: KernelTime[] | null) => {
+    if (!kernels) return ['  (PyTorch not available)'];
+    const total = kernels.reduce((t, k) => t + k.ms, 0);
+    return [
+      `  total ${total.toFixed(0)} ms`,
+      ...kernels
+        .slice(0, 12)
+        .map(
+          (k) =>
+            `  ${k.kernel.padEnd(34)} ${pad(k.ms.toFixed(1), 8)} ms ${pad(((100 * k.ms) / total).toFixed(1), 5)}% ${pad(k.calls, 5)} calls`,
+        ),
+    ];
+  };
+  const steps = p.steps.flatMap((s) => [
+    `${s.model}, ours (${p.ours}):`,
+    ...top(s.ours),
+    `${s.model}, PyTorch (${p.pytorch ?? '—'}):`,
+    ...top(s.pytorch),
+  ]);
+  const num = (x: number | null, scale: number, digits: number) =>
+    x === null ? '—' : (scale * x).toFixed(digits);
+  const convs = [
+    `${'convolution pass'.padEnd(36)} ${pad('ours ms', 8)} ${pad('torch ms', 8)} ${pad('ratio', 6)} ${pad('ours GF/s', 9)} ${pad('torch GF/s', 10)}`,
+    ...p.convs.map(
+      (c) =>
+        `${c.work.padEnd(36)} ${pad(num(c.ours, 1000, 1), 8)} ${pad(num(c.pytorch, 1000, 1), 8)} ${pad(num(c.ratio, 1, 2), 6)} ${pad(num(c.oursGflops, 1, 1), 9)} ${pad(num(c.pytorchGflops, 1, 1), 10)}`,
+    ),
+  ];
+  return [
+    `Profile of one training step, batch 32, ${p.threads} thread(s)`,
+    ...steps,
+    '',
+    `Each convolution pass alone, batch 32, ${p.threads} thread(s)`,
+    ...convs,
+  ].join('\n');
+}
+
+interface AbRow {
+  work: string;
+  baseline: number;
+  current: number;
+  /** baseline / current. */
+  speedup: number;
+  /** Median over rounds of each round's baseline / current: robust to load that drifts. */
+  pairedSpeedup: number;
+  baselineSamples: number[];
+  currentSamples: number[];
+  load: number[];
+}
+
+/**
+ * The same work on another checkout (--baseline, the A) and on this one (the B), interleaved in
+ * one session: the measured effect of a change. Without --work: the training steps, the
+ * covariance passes and every convolution pass.
+ */
+async function codeAB(options: Options): Promise<{
+  measured: VsPytorchSet['measured'];
+  baseline: string;
+  current: string;
+  rows: AbRow[];
+}> {
+  if (!options.baseline)
+    throw new Error('--part ab needs --baseline DIR, a checkout to compare with');
+  const baselineScript = join(options.baseline, 'src', 'bench', 'run-bench.ts');
+  const backend = options.backends[0];
+  const describe = (dir: string) => {
+    const head = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    });
+    return head.stdout.trim() || dir;
+  };
+  const baselineName = `baseline ${describe(options.baseline)}`;
+  log(`\n== ${baselineName} against ${gitCommit()} on ${backend}, ${options.rounds} round(s)`);
+  const a = await startOurSide(baselineName, baselineScript, backend);
+  try {
+    const b = await startOurSide('current', SCRIPT, backend);
+    try {
+      const works = options.work
+        ? selectedWork(options)
+        : [...comparisonWork(options.quick).filter((w) => w.spec.kind !== 'eigh'), ...convWork()];
+      const compared = await compareSides(a, b, works, options.rounds, () => 1, log);
+      return {
+        measured: {
+          at: new Date().toISOString(),
+          commit: gitCommit(),
+          quick: options.quick,
+          rounds: options.rounds,
+          loadAverage: os.loadavg(),
+        },
+        baseline: `${baselineName} (${a.info.side as string})`,
+        current: `${gitCommit()} (${b.info.side as string})`,
+        rows: compared.map((r) => ({
+          work: r.work,
+          baseline: r.a,
+          current: r.b,
+          speedup: r.a / r.b,
+          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
+          baselineSamples: r.aSamples,
+          currentSamples: r.bSamples,
+          load: r.load,
+        })),
+      };
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
+}
+
+function abTable(rows: AbRow[]): string {
+  return [
+    `${'work'.padEnd(36)} ${pad('baseline s', 10)} ${pad('current s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(36)} ${pad(r.baseline.toPrecision(3), 10)} ${pad(r.current.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
+    ),
+  ].join('\n');
+}
+
+/** --work's pieces (of the comparisons and the convolution passes), else the comparisons. */
+function selectedWork(options: Options): Work[] {
+  if (!options.work) return comparisonWork(options.quick);
+  const all = [...comparisonWork(options.quick), ...convWork()];
+  const unknown = options.work.filter((w) => !all.some((a) => a.name === w));
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown --work ${unknown.join(', ')}: choose from ${all.map((a) => a.name).join(', ')}`,
+    );
+  return all.filter((a) => options.work!.includes(a.name));
+}
+
+function vsPytorchTable(rows: VsPytorchRow[]): string {
+  return [
+    `${'work'.padEnd(22)} ${pad('ours s', 9)} ${pad('pytorch s', 9)} ${pad('ratio', 6)} ${pad('threads', 7)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(22)} ${pad(r.ours.toPrecision(3), 9)} ${pad(r.pytorch.toPrecision(3), 9)} ${pad(r.ratio.toFixed(2), 6)} ${pad(r.threads, 7)}`,
+    ),
+  ].join('\n');
+}
+
 /**
  * Parts not rerun keep their earlier figures (each part records when it was measured in
  * `measured`), so a slow part can be rerun alone; figures from another machine are dropped.
@@ -900,6 +1224,39 @@ async function orchestrate(options: Options): Promise<void> {
       `b. Eigendecomposition (float64, full-rank covariance)\n${eighTable(rows)}`,
     );
   }
+  if (options.parts.includes('vs-pytorch')) {
+    const compared = await vsPytorch(options);
+    if (compared) {
+      const previous = (results['vs-pytorch'] ?? {}) as Record<string, unknown>;
+      record(
+        'vs-pytorch',
+        { ...previous, [options.set]: compared },
+        `Same work, same session, ours / PyTorch (set '${options.set}'; ${compared.ours.side} vs ${compared.pytorch.side})\n${vsPytorchTable(compared.rows)}`,
+      );
+    }
+  }
+  if (options.parts.includes('wasm-threads')) {
+    const compared = await wasmThreadsAB(options);
+    record(
+      'wasm-threads',
+      compared,
+      `wasm backend, 1 thread against ${compared.threads} (same session)\n${wasmThreadsTable(compared.rows)}`,
+    );
+  }
+  if (options.parts.includes('profile')) {
+    const profiled = await profileParts(options);
+    const previous = (results.profile ?? {}) as Record<string, unknown>;
+    record('profile', { ...previous, [options.set]: profiled }, profileTables(profiled));
+  }
+  if (options.parts.includes('ab')) {
+    const compared = await codeAB(options);
+    const previous = (results.ab ?? {}) as Record<string, unknown>;
+    record(
+      'ab',
+      { ...previous, [options.set]: compared },
+      `${compared.baseline} against ${compared.current} (set '${options.set}')\n${abTable(compared.rows)}`,
+    );
+  }
   if (options.parts.includes('memory')) {
     const entries = perBackend<{ backend: BackendInfo; result: MemoryRow[] }>('memory');
     record(
@@ -919,7 +1276,8 @@ async function orchestrate(options: Options): Promise<void> {
 /** `nullspace-cl bench`; the parts run in children started on this same file (see runChild). */
 export async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
-  if (options.json) await child(options);
+  if (options.serve) await serveOurWork(options.backends[0]);
+  else if (options.json) await child(options);
   else await orchestrate(options);
   return 0;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import type { PatchGeometry } from '../ops/patch-geometry.js';
 import type { Rng } from '../util/rng.js';
@@ -147,13 +148,10 @@ export class BatchNorm {
         BatchNorm.eps,
       ) as T;
     }
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
-    this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]);
-    // Written out instead of tf.batchNorm, whose gradient tiles per-channel factors to the
-    // input's full size (the slowest op of a wasm ResNet step); broadcasting does the same work.
-    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BatchNorm.eps)));
-    return tf.add(tf.mul(tf.sub(x, mean), scale), this.beta) as T;
+    // Not tf.batchNorm, whose gradient tiles per-channel factors to the input's full size.
+    return batchNormTraining(x, this.gamma, this.beta, BatchNorm.eps, (mean, variance) =>
+      this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]),
+    );
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {

@@ -12,6 +12,19 @@ const cases: [string, PatchGeometry, number, number][] = [
   ['3×3 stride 2 same', { kernelSize: [3, 3], strides: [2, 2], padding: 'same' }, 6, 5],
   ['1×1 stride 2 valid', { kernelSize: [1, 1], strides: [2, 2], padding: 'valid' }, 6, 6],
   ['2×3 stride 1 same', { kernelSize: [2, 3], strides: [1, 1], padding: 'same' }, 5, 4],
+  // Sizes the stride divides: the input gradient goes phase by phase.
+  ['3×3 stride 2 pad 1, even sizes', { kernelSize: [3, 3], strides: [2, 2], padding: 1 }, 8, 6],
+  ['3×3 stride 2 same, even sizes', { kernelSize: [3, 3], strides: [2, 2], padding: 'same' }, 8, 4],
+  [
+    '1×1 stride 2 valid, even sizes',
+    { kernelSize: [1, 1], strides: [2, 2], padding: 'valid' },
+    8,
+    8,
+  ],
+  ['2×3 stride 2 valid', { kernelSize: [2, 3], strides: [2, 2], padding: 'valid' }, 6, 8],
+  ['3×3 stride 3 pad 1', { kernelSize: [3, 3], strides: [3, 3], padding: 1 }, 9, 6],
+  // A kernel narrower than the stride: some phases no tap reaches.
+  ['2×2 stride 3 valid', { kernelSize: [2, 2], strides: [3, 3], padding: 'valid' }, 9, 6],
 ];
 
 describe('im2col', () => {

@@ -1,0 +1,149 @@
+/**
+ * What the bench parts run: the models, synthetic data and the timed training loop, shared by
+ * the parts of run-bench and the same-session comparisons of compare.ts.
+ */
+import { parseConfig } from '../config/load-config.js';
+import type { LabelledImages } from '../data/images.js';
+import type { Normalization, TaskSequence } from '../data/task-sequence.js';
+import type { ContinualModel } from '../models/continual-model.js';
+import { createMlp } from '../models/mlp.js';
+import { createResNet18 } from '../models/resnet18.js';
+import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
+import type { Strategy, StrategyContext } from '../strategies/strategy.js';
+import { trainTask } from '../train/train-task.js';
+import { Rng } from '../util/rng.js';
+
+export interface ModelSpec {
+  readonly label: string;
+  readonly shape: [number, number, number];
+  readonly build: (rng: Rng) => ContinualModel;
+}
+
+export const MODELS: Record<string, ModelSpec> = {
+  'resnet18-w64': {
+    label: 'ResNet-18 w64, 32×32×3',
+    shape: [32, 32, 3],
+    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 64, classesPerTask: [10] }, rng),
+  },
+  'resnet18-w20': {
+    label: 'ResNet-18 w20, 32×32×3',
+    shape: [32, 32, 3],
+    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 20, classesPerTask: [10] }, rng),
+  },
+  'mlp-784-400-400': {
+    label: 'MLP 784-400-400',
+    shape: [28, 28, 1],
+    build: (rng) => createMlp({ inputSize: 784, hidden: [400, 400], classesPerTask: [10] }, rng),
+  },
+};
+
+const NORM_1: Normalization = { mean: [0.5], std: [0.25] };
+const NORM_3: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+
+export function randomImages(
+  count: number,
+  [h, w, c]: readonly number[],
+  rng: Rng,
+): LabelledImages {
+  const pixels = new Uint8Array(count * h * w * c);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.nextUint32() & 0xff;
+  const labels = Int32Array.from({ length: count }, () => rng.nextUint32() % 10);
+  return { pixels, labels, height: h, width: w, channels: c };
+}
+
+export function syntheticSequence(images: LabelledImages): TaskSequence {
+  const c = images.channels;
+  return {
+    name: 'synthetic',
+    inputShape: [images.height, images.width, c],
+    normalization: c === 1 ? NORM_1 : NORM_3,
+    tasks: [
+      { index: 0, name: 'synthetic', classes: [...Array(10).keys()], train: images, test: images },
+    ],
+  };
+}
+
+export function adamConfig(transform?: UpdateTransform): ProjectedOptimizer {
+  return new ProjectedOptimizer(
+    {
+      type: 'adam',
+      lr: { backbone: 1e-4, bn: 5e-4, head: 1e-3 },
+      weightDecay: 5e-5,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      momentum: 0,
+    },
+    transform,
+  );
+}
+
+/**
+ * One epoch of the real training loop over `images` (trainTask: host batches, loss, gradients,
+ * optimizer step), calling `onBatch` after each step.
+ */
+export function trainEpoch(
+  model: ContinualModel,
+  images: LabelledImages,
+  batchSize: number,
+  optimizer: ProjectedOptimizer,
+  onBatch?: () => void,
+): Promise<void> {
+  const sequence = syntheticSequence(images);
+  const config = parseConfig({}, 'bench');
+  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
+  const strategy: Strategy = { name: 'bench' };
+  return trainTask(ctx, strategy, optimizer, {
+    epochs: 1,
+    batchSize,
+    augment: false,
+    milestones: [],
+    gamma: 1,
+    norm: sequence.normalization,
+    onBatch,
+  });
+}
+
+/** Trains one epoch of warmup + steps batches (trainEpoch) and times the batches after the warm-up. */
+export async function timedSteps(
+  model: ContinualModel,
+  images: LabelledImages,
+  batchSize: number,
+  optimizer: ProjectedOptimizer,
+  warmup: number,
+  maxStepSeconds: number,
+): Promise<{
+  imagesPerSecond: number;
+  secondsPerStep: number;
+  cpuSecondsPerStep: number;
+  steps: number;
+  /** Wall seconds of each timed step. */
+  stepSeconds: number[];
+}> {
+  const marks: { wall: number; cpu: number }[] = [];
+  const start = performance.now();
+  await trainEpoch(model, images, batchSize, optimizer, () => {
+    const cpu = process.cpuUsage();
+    marks.push({ wall: performance.now(), cpu: (cpu.user + cpu.system) / 1e6 });
+    const first = (marks[0].wall - start) / 1000;
+    // Throwing out of onBatch ends trainTask after the step has cleaned up its tensors.
+    if (marks.length === 1 && first > maxStepSeconds) throw new TooSlow(first);
+  });
+  const steps = marks.length - warmup;
+  const [from, to] = [marks[warmup - 1], marks[marks.length - 1]];
+  const seconds = (to.wall - from.wall) / 1000;
+  return {
+    imagesPerSecond: (steps * batchSize) / seconds,
+    secondsPerStep: seconds / steps,
+    // CPU time is what other load on a shared machine inflates least.
+    cpuSecondsPerStep: (to.cpu - from.cpu) / steps,
+    steps,
+    stepSeconds: marks.slice(warmup).map((m, i) => (m.wall - marks[warmup + i - 1].wall) / 1000),
+  };
+}
+
+export class TooSlow extends Error {
+  constructor(readonly firstStepSeconds: number) {
+    super(`first step took ${firstStepSeconds.toFixed(0)} s`);
+  }
+}
