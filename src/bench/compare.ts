@@ -299,7 +299,7 @@ export async function runOurWork(spec: WorkSpec): Promise<number[]> {
         batchSize: spec.batch,
       });
       const start = performance.now();
-      state.accumulate(model, data, syntheticSequence(data).normalization, 0);
+      state.accumulate(model, data, syntheticSequence(data).normalization);
       const seconds = (performance.now() - start) / 1000;
       state.dispose();
       return seconds;

@@ -52,8 +52,9 @@ class PreActBlock(nn.Module):
         )
 
     def forward(self, x):
-        pre = F.relu(self.bn1(x))
-        skip = self.shortcut(pre) if self.shortcut is not None else x
+        normed = self.bn1(x)
+        pre = F.relu(normed)
+        skip = self.shortcut(pre) if self.shortcut is not None else normed
         out = self.conv2(F.relu(self.bn2(self.conv1(pre))))
         return out + skip
 

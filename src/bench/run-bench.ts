@@ -27,13 +27,12 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, describeBackend, selectBackend } from '../backend/select-backend.js';
 import { WASM_THREADS_ENV, wasmThreads } from '../backend/wasm-threads.js';
-import { applyOverrides, parseConfig } from '../config/load-config.js';
+import { applyOverrides } from '../config/load-config.js';
 import { loadPreset } from '../config/presets.js';
-import { loadSequence } from '../data/load-sequence.js';
 import { eigh, type SymmetricEigen } from '../linalg/eigh.js';
 import { nullSpaceSize } from '../linalg/null-space-rule.js';
 import { buildProjector } from '../linalg/projector.js';
-import { type ContinualModel, forward } from '../models/continual-model.js';
+import type { ContinualModel } from '../models/continual-model.js';
 import type { ProjectedLayer } from '../models/parameter.js';
 import type { CovarianceState } from '../nullspace/covariance.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
@@ -45,8 +44,11 @@ import {
 } from '../nullspace/projection-state.js';
 import { TensorProjector } from '../nullspace/tensor-projector.js';
 import { outputSize } from '../ops/im2col.js';
-import { createStrategy } from '../strategies/registry.js';
+import { createStrategy } from '../registry/components.js';
+import { parseConfig } from '../registry/experiment-config.js';
+import { loadSequence } from '../registry/load-sequence.js';
 import { runContinual } from '../train/continual-run.js';
+import { strategyContext } from '../train/strategy-context.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 import {
@@ -145,7 +147,7 @@ function projectionFlopRatio(
       const m = projectors.get(layer.name)?.projector.m ?? 0;
       projection += 4 * layer.inputSize * m * out;
     };
-    forward(model, x, 0, { training: false, onLayerInput });
+    model.features(x, { training: false, onLayerInput });
   });
   return projection / step;
 }
@@ -301,7 +303,7 @@ async function boundary(c: BoundaryCase): Promise<BoundaryRow> {
     batchSize: c.batchSize,
   });
   const start = performance.now();
-  state.accumulate(model, images, syntheticSequence(images).normalization, 0);
+  state.accumulate(model, images, syntheticSequence(images).normalization);
   const covarianceSeconds = (performance.now() - start) / 1000;
   log(
     `  ${c.model} ${c.mode}: covariance pass over ${c.images} images ${covarianceSeconds.toFixed(1)} s`,
@@ -382,7 +384,7 @@ interface WholeBoundaryRow {
   mode: CovarianceMode;
   /** Images in the task's training split. */
   trainImages: number;
-  /** nscl.boundaryImages: how many of them the boundary reads. */
+  /** adam-nscl.boundaryImages: how many of them the boundary reads. */
   boundaryImages: number | null;
   batchSize: number;
   seconds: number;
@@ -401,13 +403,13 @@ async function wholeBoundary(row: Omit<WholeBoundaryRow, 'seconds'>): Promise<Wh
     {
       strategy: 'adam-nscl',
       train: { batchSize: row.batchSize },
-      nscl: { covarianceMode: row.mode, boundaryImages: row.boundaryImages },
+      'adam-nscl': { covarianceMode: row.mode, boundaryImages: row.boundaryImages },
     },
     'bench',
   );
   const strategy = createStrategy(config);
   const start = performance.now();
-  await strategy.afterTask?.({ model, sequence, task: 0, config, rng });
+  await strategy.afterTask?.(strategyContext({ model, sequence, task: 0, config, rng }));
   const seconds = (performance.now() - start) / 1000;
   log(`  ${row.model}: whole adam-nscl boundary ${seconds.toFixed(1)} s`);
   strategy.dispose?.();
@@ -615,7 +617,7 @@ async function child(options: Options): Promise<void> {
             {
               model: 'resnet18-w64',
               mode: 'batch-mean',
-              // The covariance part of the whole boundary below (nscl.boundaryImages = 1000).
+              // The covariance part of the whole boundary below (adam-nscl.boundaryImages = 1000).
               images: 1000,
               batchSize: 32,
               decompose: true,

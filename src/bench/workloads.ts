@@ -2,14 +2,16 @@
  * What the bench parts run: the models, synthetic data and the timed training loop, shared by
  * the parts of run-bench and the same-session comparisons of compare.ts.
  */
-import { parseConfig } from '../config/load-config.js';
+
 import type { LabelledImages } from '../data/images.js';
 import type { Normalization, TaskSequence } from '../data/task-sequence.js';
 import type { ContinualModel } from '../models/continual-model.js';
 import { createMlp } from '../models/mlp.js';
 import { createResNet18 } from '../models/resnet18.js';
 import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
-import type { Strategy, StrategyContext } from '../strategies/strategy.js';
+import { parseConfig } from '../registry/experiment-config.js';
+import type { Strategy } from '../strategies/strategy.js';
+import { strategyContext } from '../train/strategy-context.js';
 import { trainTask } from '../train/train-task.js';
 import { Rng } from '../util/rng.js';
 
@@ -91,7 +93,7 @@ export function trainEpoch(
 ): Promise<void> {
   const sequence = syntheticSequence(images);
   const config = parseConfig({}, 'bench');
-  const ctx: StrategyContext = { model, sequence, task: 0, config, rng: new Rng(1) };
+  const ctx = strategyContext({ model, sequence, task: 0, config, rng: new Rng(1) });
   const strategy: Strategy = { name: 'bench' };
   return trainTask(ctx, strategy, optimizer, {
     epochs: 1,

@@ -27,7 +27,8 @@ export const resnet18Settings = z.strictObject({
 
 /**
  * Pre-activation block as in the reference code: BN-ReLU feeds both the first conv and the 1×1
- * shortcut conv (which has no BN), and the block adds the shortcut after the second conv.
+ * shortcut conv (which has no BN), an identity shortcut carries bn1(x), and the block adds the
+ * shortcut after the second conv.
  */
 class PreActBlock {
   private readonly bn1: BatchNorm;
@@ -48,8 +49,10 @@ class PreActBlock {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const pre = tf.relu(this.bn1.apply(x, ctx));
-    const skip = this.shortcut ? this.shortcut.apply(pre, ctx) : x;
+    const normed = this.bn1.apply(x, ctx);
+    const pre = tf.relu(normed);
+    // As the reference code: an identity skip carries bn1(x), not x.
+    const skip = this.shortcut ? this.shortcut.apply(pre, ctx) : normed;
     const h = this.conv1.apply(pre, ctx);
     const out = this.conv2.apply(tf.relu(this.bn2.apply(h, ctx)), ctx);
     return tf.add(out, skip);

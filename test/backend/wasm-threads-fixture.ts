@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../../src/backend/select-backend.js';
-import { parseConfig } from '../../src/config/load-config.js';
 import { createResNet18 } from '../../src/models/resnet18.js';
 import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer.js';
 import { conv2d } from '../../src/ops/conv2d.js';
+import { parseConfig } from '../../src/registry/experiment-config.js';
+import { strategyContext } from '../../src/train/strategy-context.js';
 import { trainTask } from '../../src/train/train-task.js';
 import { Rng } from '../../src/util/rng.js';
 import { randomNormal } from '../helpers.js';
@@ -40,7 +41,13 @@ const optimizer = new ProjectedOptimizer({
 });
 const losses: number[] = [];
 await trainTask(
-  { model, sequence, task: 0, config: parseConfig({}, 'fixture'), rng: new Rng(1) },
+  strategyContext({
+    model,
+    sequence,
+    task: 0,
+    config: parseConfig({}, 'fixture'),
+    rng: new Rng(1),
+  }),
   { name: 'fixture' },
   optimizer,
   {

@@ -40,6 +40,35 @@ describe('pre-activation ResNet-18', () => {
     model.dispose();
   });
 
+  it('adds bn1(x) on an identity shortcut, as the reference block does', () => {
+    const model = createResNet18(
+      { inputChannels: 3, baseWidth: 4, classesPerTask: [2] },
+      new Rng(3),
+    );
+    const param = (name: string) => model.parameters.find((p) => p.name === name)!.variable;
+    tf.tidy(() => {
+      param('layer1.0.bn1.gamma').assign(tf.fill([4], 2));
+      param('layer1.0.bn1.beta').assign(tf.fill([4], 0.5));
+      // Block 0 then outputs its shortcut alone.
+      param('layer1.0.conv2.kernel').assign(tf.zeros([3, 3, 4, 4]));
+    });
+    const inputs = new Map<string, Float32Array>();
+    tf.tidy(() => {
+      model.features(tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D, {
+        training: false,
+        onLayerInput: (layer, x) => inputs.set(layer.name, x.dataSync() as Float32Array),
+      });
+    });
+    // Both see relu(bn1(stem)) (block 1's bn1 is the identity up to √(1 + ε)) only if the
+    // skip carried bn1(stem) rather than the stem's output itself.
+    const scale = Math.sqrt(1 + 1e-5);
+    const first = inputs.get('layer1.0.conv1')!;
+    const second = inputs.get('layer1.1.conv1')!.map((v) => v * scale);
+    expect(Math.max(...first.map((v, i) => Math.abs(v - second[i])))).toBeLessThan(1e-5);
+    expect(Math.max(...first)).toBeGreaterThan(1);
+    model.dispose();
+  });
+
   it.each([32, 64])('maps %d-pixel square images to per-task logits', (size) => {
     const model = createResNet18(
       { inputChannels: 3, baseWidth: 4, classesPerTask: [5, 8] },
