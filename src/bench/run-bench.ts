@@ -52,6 +52,7 @@ import { strategyContext } from '../train/strategy-context.js';
 import { isMain } from '../util/entry-point.js';
 import { Rng } from '../util/rng.js';
 import {
+  type ComparedWork,
   type ConvSpec,
   compareSides,
   comparisonWork,
@@ -818,13 +819,7 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
       const works = selectedWork(options);
       const compared = await compareSides(ours, torch, works, options.rounds, threadsFor, log);
       return {
-        measured: {
-          at: new Date().toISOString(),
-          commit: gitCommit(),
-          quick: options.quick,
-          rounds: options.rounds,
-          loadAverage: os.loadavg(),
-        },
+        measured: measuredNow(options),
         ours: { side: info.side, eighThreads: info.eighThreads },
         pytorch: {
           side: torch.info.side as string,
@@ -851,71 +846,90 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
   }
 }
 
-interface WasmThreadsRow {
+/** When and on what a comparison was measured. */
+function measuredNow(options: Options): VsPytorchSet['measured'] {
+  return {
+    at: new Date().toISOString(),
+    commit: gitCommit(),
+    quick: options.quick,
+    rounds: options.rounds,
+    loadAverage: os.loadavg(),
+  };
+}
+
+/** One work of an A/B comparison: A's and B's medians and samples, and B's speed-up over A. */
+interface PairedRow {
   work: string;
-  single: number;
-  threaded: number;
-  /** single / threaded. */
+  a: number;
+  b: number;
+  /** a / b. */
   speedup: number;
-  /** Median over rounds of each round's single / threaded. */
+  /** Median over rounds of each round's a / b: robust to load that drifts. */
   pairedSpeedup: number;
-  singleSamples: number[];
-  threadedSamples: number[];
+  aSamples: number[];
+  bSamples: number[];
   load: number[];
+}
+
+function pairedRows(compared: readonly ComparedWork[]): PairedRow[] {
+  return compared.map((r) => ({
+    work: r.work,
+    a: r.a,
+    b: r.b,
+    speedup: r.a / r.b,
+    pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
+    aSamples: r.aSamples,
+    bSamples: r.bSamples,
+    load: r.load,
+  }));
+}
+
+/** Two sides started in turn, used, and closed whatever happens. */
+async function withSides<T>(
+  startA: () => Promise<Side>,
+  startB: () => Promise<Side>,
+  use: (a: Side, b: Side) => Promise<T>,
+): Promise<T> {
+  const a = await startA();
+  try {
+    const b = await startB();
+    try {
+      return await use(a, b);
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
+}
+
+function pairedTable(rows: readonly PairedRow[], labels: [string, string], width: number): string {
+  return [
+    `${'work'.padEnd(width)} ${pad(labels[0], 10)} ${pad(labels[1], 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
+    ...rows.map(
+      (r) =>
+        `${r.work.padEnd(width)} ${pad(r.a.toPrecision(3), 10)} ${pad(r.b.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
+    ),
+  ].join('\n');
 }
 
 /** The tfjs work of the comparisons on wasm with one thread and with one per core, interleaved. */
 async function wasmThreadsAB(options: Options): Promise<{
   measured: VsPytorchSet['measured'];
   threads: number;
-  rows: WasmThreadsRow[];
+  /** a: one thread, b: one per core. */
+  rows: PairedRow[];
 }> {
   const threads = wasmThreads();
   log(`\n== wasm, 1 thread against ${threads}, ${options.rounds} round(s)`);
-  const single = await startOurSide('1 thread', SCRIPT, 'wasm', { [WASM_THREADS_ENV]: '1' });
-  try {
-    const threaded = await startOurSide(`${threads} threads`, SCRIPT, 'wasm', {
-      [WASM_THREADS_ENV]: String(threads),
-    });
-    try {
-      const works = selectedWork(options).filter((w) => w.spec.kind !== 'eigh');
-      const compared = await compareSides(single, threaded, works, options.rounds, () => 1, log);
-      return {
-        measured: {
-          at: new Date().toISOString(),
-          commit: gitCommit(),
-          quick: options.quick,
-          rounds: options.rounds,
-          loadAverage: os.loadavg(),
-        },
-        threads,
-        rows: compared.map((r) => ({
-          work: r.work,
-          single: r.a,
-          threaded: r.b,
-          speedup: r.a / r.b,
-          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
-          singleSamples: r.aSamples,
-          threadedSamples: r.bSamples,
-          load: r.load,
-        })),
-      };
-    } finally {
-      threaded.close();
-    }
-  } finally {
-    single.close();
-  }
-}
-
-function wasmThreadsTable(rows: WasmThreadsRow[]): string {
-  return [
-    `${'work'.padEnd(22)} ${pad('1 thread s', 10)} ${pad('threaded s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
-    ...rows.map(
-      (r) =>
-        `${r.work.padEnd(22)} ${pad(r.single.toPrecision(3), 10)} ${pad(r.threaded.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
-    ),
-  ].join('\n');
+  const works = selectedWork(options).filter((w) => w.spec.kind !== 'eigh');
+  const compared = await withSides(
+    () => startOurSide('1 thread', SCRIPT, 'wasm', { [WASM_THREADS_ENV]: '1' }),
+    () =>
+      startOurSide(`${threads} threads`, SCRIPT, 'wasm', { [WASM_THREADS_ENV]: String(threads) }),
+    (single, threaded) => compareSides(single, threaded, works, options.rounds, () => 1, log),
+  );
+  return { measured: measuredNow(options), threads, rows: pairedRows(compared) };
 }
 
 interface ConvRow {
@@ -991,13 +1005,7 @@ async function profileParts(options: Options): Promise<Profiled> {
       });
     }
     return {
-      measured: {
-        at: new Date().toISOString(),
-        commit: gitCommit(),
-        quick: options.quick,
-        rounds: options.rounds,
-        loadAverage: os.loadavg(),
-      },
+      measured: measuredNow(options),
       ours: info.side,
       pytorch: torch ? (torch.info.side as string) : null,
       threads,
@@ -1048,19 +1056,6 @@ function profileTables(p: Profiled): string {
   ].join('\n');
 }
 
-interface AbRow {
-  work: string;
-  baseline: number;
-  current: number;
-  /** baseline / current. */
-  speedup: number;
-  /** Median over rounds of each round's baseline / current: robust to load that drifts. */
-  pairedSpeedup: number;
-  baselineSamples: number[];
-  currentSamples: number[];
-  load: number[];
-}
-
 /**
  * The same work on another checkout (--baseline, the A) and on this one (the B), interleaved in
  * one session: the measured effect of a change. Without --work: the training steps, the
@@ -1070,7 +1065,8 @@ async function codeAB(options: Options): Promise<{
   measured: VsPytorchSet['measured'];
   baseline: string;
   current: string;
-  rows: AbRow[];
+  /** a: the baseline, b: this checkout. */
+  rows: PairedRow[];
 }> {
   if (!options.baseline)
     throw new Error('--part ab needs --baseline DIR, a checkout to compare with');
@@ -1084,51 +1080,19 @@ async function codeAB(options: Options): Promise<{
   };
   const baselineName = `baseline ${describe(options.baseline)}`;
   log(`\n== ${baselineName} against ${gitCommit()} on ${backend}, ${options.rounds} round(s)`);
-  const a = await startOurSide(baselineName, baselineScript, backend);
-  try {
-    const b = await startOurSide('current', SCRIPT, backend);
-    try {
-      const works = options.work
-        ? selectedWork(options)
-        : [...comparisonWork(options.quick).filter((w) => w.spec.kind !== 'eigh'), ...convWork()];
-      const compared = await compareSides(a, b, works, options.rounds, () => 1, log);
-      return {
-        measured: {
-          at: new Date().toISOString(),
-          commit: gitCommit(),
-          quick: options.quick,
-          rounds: options.rounds,
-          loadAverage: os.loadavg(),
-        },
-        baseline: `${baselineName} (${a.info.side as string})`,
-        current: `${gitCommit()} (${b.info.side as string})`,
-        rows: compared.map((r) => ({
-          work: r.work,
-          baseline: r.a,
-          current: r.b,
-          speedup: r.a / r.b,
-          pairedSpeedup: median(r.aSamples.map((x, i) => x / r.bSamples[i])),
-          baselineSamples: r.aSamples,
-          currentSamples: r.bSamples,
-          load: r.load,
-        })),
-      };
-    } finally {
-      b.close();
-    }
-  } finally {
-    a.close();
-  }
-}
-
-function abTable(rows: AbRow[]): string {
-  return [
-    `${'work'.padEnd(36)} ${pad('baseline s', 10)} ${pad('current s', 10)} ${pad('speed-up', 8)} ${pad('paired', 6)}`,
-    ...rows.map(
-      (r) =>
-        `${r.work.padEnd(36)} ${pad(r.baseline.toPrecision(3), 10)} ${pad(r.current.toPrecision(3), 10)} ${pad(r.speedup.toFixed(2), 8)} ${pad(r.pairedSpeedup.toFixed(2), 6)}`,
-    ),
-  ].join('\n');
+  const works = options.work
+    ? selectedWork(options)
+    : [...comparisonWork(options.quick).filter((w) => w.spec.kind !== 'eigh'), ...convWork()];
+  return withSides(
+    () => startOurSide(baselineName, baselineScript, backend),
+    () => startOurSide('current', SCRIPT, backend),
+    async (a, b) => ({
+      measured: measuredNow(options),
+      baseline: `${baselineName} (${a.info.side as string})`,
+      current: `${gitCommit()} (${b.info.side as string})`,
+      rows: pairedRows(await compareSides(a, b, works, options.rounds, () => 1, log)),
+    }),
+  );
 }
 
 /** --work's pieces (of the comparisons and the convolution passes), else the comparisons. */
@@ -1242,7 +1206,7 @@ async function orchestrate(options: Options): Promise<void> {
     record(
       'wasm-threads',
       compared,
-      `wasm backend, 1 thread against ${compared.threads} (same session)\n${wasmThreadsTable(compared.rows)}`,
+      `wasm backend, 1 thread against ${compared.threads} (same session)\n${pairedTable(compared.rows, ['1 thread s', 'threaded s'], 22)}`,
     );
   }
   if (options.parts.includes('profile')) {
@@ -1256,7 +1220,7 @@ async function orchestrate(options: Options): Promise<void> {
     record(
       'ab',
       { ...previous, [options.set]: compared },
-      `${compared.baseline} against ${compared.current} (set '${options.set}')\n${abTable(compared.rows)}`,
+      `${compared.baseline} against ${compared.current} (set '${options.set}')\n${pairedTable(compared.rows, ['baseline s', 'current s'], 36)}`,
     );
   }
   if (options.parts.includes('memory')) {
