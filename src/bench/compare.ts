@@ -17,7 +17,6 @@ import type { ContinualModel } from '../models/continual-model.js';
 import { createMlp } from '../models/mlp.js';
 import { createResNet18 } from '../models/resnet18.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
-import { ProjectionState } from '../nullspace/projection-state.js';
 import { conv2d, inputGradient, kernelGradient } from '../ops/conv2d.js';
 import { outputSize } from '../ops/im2col.js';
 import type { PatchGeometry } from '../ops/patch-geometry.js';
@@ -27,7 +26,7 @@ import { PYTORCH_PEER } from './pytorch-peer.js';
 import {
   adamConfig,
   randomImages,
-  syntheticSequence,
+  timedCovariancePass,
   timedSteps,
   trainEpoch,
 } from './workloads.js';
@@ -292,15 +291,7 @@ export async function runOurWork(spec: WorkSpec): Promise<number[]> {
     }
     const pass = (images: number, seed: number) => {
       const data = randomImages(images, spec.shape, new Rng(seed));
-      const state = new ProjectionState({
-        rule: { kind: 'relative', a: 10 },
-        normalize: true,
-        covarianceMode: spec.mode,
-        batchSize: spec.batch,
-      });
-      const start = performance.now();
-      state.accumulate(model, data, syntheticSequence(data).normalization);
-      const seconds = (performance.now() - start) / 1000;
+      const { state, seconds } = timedCovariancePass(model, data, spec.mode, spec.batch);
       state.dispose();
       return seconds;
     };

@@ -37,11 +37,7 @@ import type { ProjectedLayer } from '../models/parameter.js';
 import type { CovarianceState } from '../nullspace/covariance.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
 import type { UpdateTransform } from '../nullspace/projected-optimizer.js';
-import {
-  nullSpaceProjector,
-  type ProjectionOptions,
-  ProjectionState,
-} from '../nullspace/projection-state.js';
+import { nullSpaceProjector, type ProjectionOptions } from '../nullspace/projection-state.js';
 import { TensorProjector } from '../nullspace/tensor-projector.js';
 import { outputSize } from '../ops/im2col.js';
 import { createStrategy } from '../registry/components.js';
@@ -75,6 +71,7 @@ import {
   randomImages,
   syntheticSequence,
   TooSlow,
+  timedCovariancePass,
   timedSteps,
 } from './workloads.js';
 
@@ -297,15 +294,12 @@ async function boundary(c: BoundaryCase): Promise<BoundaryRow> {
   const rng = new Rng(11);
   const model = spec.build(rng);
   const images = randomImages(c.images, spec.shape, rng);
-  const state = new ProjectionState({
-    rule: { kind: 'relative', a: 10 },
-    normalize: true,
-    covarianceMode: c.mode,
-    batchSize: c.batchSize,
-  });
-  const start = performance.now();
-  state.accumulate(model, images, syntheticSequence(images).normalization);
-  const covarianceSeconds = (performance.now() - start) / 1000;
+  const { state, seconds: covarianceSeconds } = timedCovariancePass(
+    model,
+    images,
+    c.mode,
+    c.batchSize,
+  );
   log(
     `  ${c.model} ${c.mode}: covariance pass over ${c.images} images ${covarianceSeconds.toFixed(1)} s`,
   );

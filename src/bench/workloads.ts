@@ -8,7 +8,9 @@ import type { Normalization, TaskSequence } from '../data/task-sequence.js';
 import type { ContinualModel } from '../models/continual-model.js';
 import { createMlp } from '../models/mlp.js';
 import { createResNet18 } from '../models/resnet18.js';
+import type { CovarianceMode } from '../nullspace/layer-inputs.js';
 import { ProjectedOptimizer, type UpdateTransform } from '../nullspace/projected-optimizer.js';
+import { ProjectionState } from '../nullspace/projection-state.js';
 import { parseConfig } from '../registry/experiment-config.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { strategyContext } from '../train/strategy-context.js';
@@ -148,4 +150,22 @@ export class TooSlow extends Error {
   constructor(readonly firstStepSeconds: number) {
     super(`first step took ${firstStepSeconds.toFixed(0)} s`);
   }
+}
+
+/** A covariance pass (ProjectionState.accumulate) over `images`; the state and its seconds. */
+export function timedCovariancePass(
+  model: ContinualModel,
+  images: LabelledImages,
+  covarianceMode: CovarianceMode,
+  batchSize: number,
+): { state: ProjectionState; seconds: number } {
+  const state = new ProjectionState({
+    rule: { kind: 'relative', a: 10 },
+    normalize: true,
+    covarianceMode,
+    batchSize,
+  });
+  const start = performance.now();
+  state.accumulate(model, images, syntheticSequence(images).normalization);
+  return { state, seconds: (performance.now() - start) / 1000 };
 }
