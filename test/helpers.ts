@@ -1,4 +1,18 @@
+import type { OptimizerConfig } from '../src/nullspace/projected-optimizer.js';
 import { Rng } from '../src/util/rng.js';
+
+/** An optimizer config with no weight decay and the usual Adam moments; `lr` is the backbone's. */
+export function plainOptimizer(type: OptimizerConfig['type'], lr: number): OptimizerConfig {
+  return {
+    type,
+    lr: { backbone: lr, head: 0.01, bn: 0.05 },
+    weightDecay: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    momentum: 0,
+  };
+}
 
 /** Seeded standard-normal values. */
 export function randomNormal(count: number, seed: number): Float64Array {

@@ -3,25 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import { projectorFromBasis } from '../../src/linalg/projector.js';
 import type { Parameter, ProjectedLayer } from '../../src/models/parameter.js';
-import {
-  type OptimizerConfig,
-  ProjectedOptimizer,
-} from '../../src/nullspace/projected-optimizer.js';
+import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer.js';
 import { TensorProjector } from '../../src/nullspace/tensor-projector.js';
 import { Rng } from '../../src/util/rng.js';
-import { maxAbsDiff, randomNormal } from '../helpers.js';
+import { maxAbsDiff, plainOptimizer, randomNormal } from '../helpers.js';
 
 const normals = (count: number, seed: number) => Float32Array.from(randomNormal(count, seed));
 
-const sgd: OptimizerConfig = {
-  type: 'sgd',
-  lr: { backbone: 0.5, head: 0.01, bn: 0.05 },
-  weightDecay: 0,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  momentum: 0,
-};
+const sgd = plainOptimizer('sgd', 0.5);
 
 beforeAll(async () => {
   await selectBackend('cpu');

@@ -2,21 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select-backend.js';
 import type { Parameter } from '../../src/models/parameter.js';
-import {
-  type OptimizerConfig,
-  ProjectedOptimizer,
-} from '../../src/nullspace/projected-optimizer.js';
-import { maxAbsDiff } from '../helpers.js';
+import { ProjectedOptimizer } from '../../src/nullspace/projected-optimizer.js';
+import { maxAbsDiff, plainOptimizer } from '../helpers.js';
 
-const base: OptimizerConfig = {
-  type: 'adam',
-  lr: { backbone: 0.1, head: 0.01, bn: 0.05 },
-  weightDecay: 0,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  momentum: 0,
-};
+const base = plainOptimizer('adam', 0.1);
 
 function param(values: number[], group: Parameter['group'] = 'backbone'): Parameter {
   return { name: 'w', variable: tf.variable(tf.tensor1d(values)), group };
