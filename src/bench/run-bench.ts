@@ -668,16 +668,21 @@ function runChild(
   return JSON.parse(line.slice('BENCH_JSON '.length));
 }
 
-/** The code a part measured: HEAD, marked dirty when the working tree differs from it. */
-function gitCommit(): string {
-  const git = (...args: string[]) =>
-    spawnSync('git', args, {
-      encoding: 'utf8',
-      cwd: dirname(SCRIPT),
-    });
-  const head = git('rev-parse', '--short', 'HEAD').stdout.trim() || 'unknown';
+const commits = new Map<string, string>();
+
+/**
+ * The code a checkout holds: HEAD, marked dirty when the working tree differs from it; looked
+ * up once per checkout, as a bench run measures one state of the code.
+ */
+function gitCommit(dir: string = dirname(SCRIPT)): string {
+  const known = commits.get(dir);
+  if (known) return known;
+  const git = (...args: string[]) => spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
   const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
-  return dirty ? `${head}-dirty` : head;
+  const commit = !head ? dir : dirty ? `${head}-dirty` : head;
+  commits.set(dir, commit);
+  return commit;
 }
 
 function machine() {
@@ -800,10 +805,10 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
   }
   const backend = options.backends[0];
   log(`\n== vs-pytorch on ${backend}, ${options.rounds} round(s)`);
-  const ours = await startOurSide('ours', SCRIPT, backend);
-  try {
-    const torch = await startPytorchSide(python);
-    try {
+  return withSides(
+    () => startOurSide('ours', SCRIPT, backend),
+    () => startPytorchSide(python),
+    async (ours, torch) => {
       const info = ours.info as { side: string; backend: BackendInfo; eighThreads: number };
       log(`  ${info.side}; eigh threads ${info.eighThreads}; ${torch.info.side as string}`);
       const threadsFor = (w: Work) =>
@@ -832,12 +837,8 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
           load: r.load,
         })),
       };
-    } finally {
-      torch.close();
-    }
-  } finally {
-    ours.close();
-  }
+    },
+  );
 }
 
 /** When and on what a comparison was measured. */
@@ -1066,13 +1067,7 @@ async function codeAB(options: Options): Promise<{
     throw new Error('--part ab needs --baseline DIR, a checkout to compare with');
   const baselineScript = join(options.baseline, 'src', 'bench', 'run-bench.ts');
   const backend = options.backends[0];
-  const describe = (dir: string) => {
-    const head = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
-      encoding: 'utf8',
-    });
-    return head.stdout.trim() || dir;
-  };
-  const baselineName = `baseline ${describe(options.baseline)}`;
+  const baselineName = `baseline ${gitCommit(options.baseline)}`;
   log(`\n== ${baselineName} against ${gitCommit()} on ${backend}, ${options.rounds} round(s)`);
   const works = options.work
     ? selectedWork(options)
@@ -1134,12 +1129,7 @@ async function orchestrate(options: Options): Promise<void> {
   // Written after every part: a long bench interrupted late keeps what it measured.
   const record = (part: Part, value: unknown, table: string) => {
     results[part] = value;
-    measured[part] = {
-      at: new Date().toISOString(),
-      commit: gitCommit(),
-      quick: options.quick,
-      loadAverage: os.loadavg(),
-    };
+    measured[part] = measuredNow(options);
     results.measured = measured;
     results.timestamp = new Date().toISOString();
     writeFileSync(options.out, `${JSON.stringify(results, null, 1)}\n`);
