@@ -10,6 +10,7 @@ export { z } from 'zod';
 export {
   type BackendInfo,
   type BackendName,
+  type BackendOptions,
   describeBackend,
   selectBackend,
 } from './backend/select-backend.js';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 // Replaces tfjs' matMul gradient before any training starts (see the file).
 import '../ops/matmul.js';
-import { startWasmBackend, wasmThreads } from './wasm-threads.js';
+import { startWasmBackend, type WasmModule, wasmThreads } from './wasm-threads.js';
 
 /**
  * The backends a run can use, in the order they are tried when none is named. The native
@@ -103,13 +103,10 @@ function threadsOption(options: BackendOptions): number {
 async function activate(name: BackendName, options: BackendOptions): Promise<BackendInfo> {
   const mod = await importBackend(name);
   const spec = SPECS[name];
-  const started =
-    name === 'wasm'
-      ? await startWasmBackend(
-          mod as unknown as Parameters<typeof startWasmBackend>[0],
-          threadsOption(options),
-        )
-      : await tf.setBackend(spec.tfName);
+  const wasm = name === 'wasm' ? (mod as unknown as WasmModule) : null;
+  const started = wasm
+    ? await startWasmBackend(wasm, threadsOption(options))
+    : await tf.setBackend(spec.tfName);
   if (!started) {
     throw new BackendUnavailableError(
       `backend '${name}' (${spec.pkg}) loaded but failed to initialise`,
@@ -117,14 +114,13 @@ async function activate(name: BackendName, options: BackendOptions): Promise<Bac
   }
   await tf.ready();
   const version = packageVersion(mod, spec.pkg);
-  if (name !== 'wasm') return { name, tfName: spec.tfName, version };
-  const getThreadsCount = mod.getThreadsCount as () => number;
+  if (!wasm) return { name, tfName: spec.tfName, version };
   return {
     name,
     tfName: spec.tfName,
     version,
     simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-    threads: getThreadsCount(),
+    threads: wasm.getThreadsCount(),
   };
 }
 

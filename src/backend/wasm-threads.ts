@@ -27,8 +27,10 @@ export function wasmThreads(requested?: number): number {
   return typeof SharedArrayBuffer === 'undefined' ? 1 : wanted;
 }
 
-interface WasmModule {
+/** What tfjs-backend-wasm's module is used for here. */
+export interface WasmModule {
   setThreadsCount(threads: number): void;
+  getThreadsCount(): number;
 }
 
 /**

@@ -13,39 +13,33 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, selectBackend } from '../backend/select-backend.js';
 import { eigh } from '../linalg/eigh.js';
 import { threadCount } from '../linalg/threads.js';
-import type { ContinualModel } from '../models/continual-model.js';
-import { createMlp } from '../models/mlp.js';
-import { createResNet18 } from '../models/resnet18.js';
 import type { CovarianceMode } from '../nullspace/layer-inputs.js';
 import { conv2d, inputGradient, kernelGradient } from '../ops/conv2d.js';
 import { outputSize } from '../ops/im2col.js';
 import type { PatchGeometry } from '../ops/patch-geometry.js';
 import { Rng } from '../util/rng.js';
-import { covarianceLike } from './eigh-bench.js';
+import { fullRankCovariance } from './eigh-bench.js';
 import { PYTORCH_PEER } from './pytorch-peer.js';
 import {
   adamConfig,
+  buildModel,
+  type ModelFields,
   randomImages,
+  type Shape,
   timedCovariancePass,
   timedSteps,
   trainEpoch,
 } from './workloads.js';
 
-type Shape = [number, number, number];
-
-interface StepFields {
-  model: 'resnet18' | 'mlp';
-  width?: number;
-  hidden?: number[];
-  shape: Shape;
+interface StepFields extends ModelFields {
   batch: number;
   warmup: number;
   steps: number;
 }
 
-export type StepSpec = StepFields & { kind: 'step' };
+type StepSpec = StepFields & { kind: 'step' };
 /** Kernel times of one step instead of its time. */
-export type ProfileSpec = StepFields & { kind: 'profile' };
+type ProfileSpec = StepFields & { kind: 'profile' };
 
 /** One pass of one convolution layer: the forward product or one of its two gradients. */
 export interface ConvSpec {
@@ -181,18 +175,23 @@ export function convWork(): Work[] {
   );
 }
 
-/** Multiply-adds × 2 of one pass (each of the three passes does the same work). */
-export function convFlops(spec: ConvSpec): number {
-  const out = Math.floor((spec.size + 2 * (spec.kernel >> 1) - spec.kernel) / spec.stride) + 1;
-  return 2 * spec.batch * out * out * spec.kernel * spec.kernel * spec.cin * spec.cout;
-}
-
-function runOurConv(spec: ConvSpec): number[] {
-  const geometry: PatchGeometry = {
+/** The layer's geometry: 'same'-style padding of half the kernel, as ResNet-18's convolutions. */
+function convGeometry(spec: ConvSpec): PatchGeometry {
+  return {
     kernelSize: [spec.kernel, spec.kernel],
     strides: [spec.stride, spec.stride],
     padding: spec.kernel >> 1,
   };
+}
+
+/** Multiply-adds × 2 of one pass (each of the three passes does the same work). */
+export function convFlops(spec: ConvSpec): number {
+  const [ho, wo] = outputSize(convGeometry(spec), spec.size, spec.size);
+  return 2 * spec.batch * ho * wo * spec.kernel * spec.kernel * spec.cin * spec.cout;
+}
+
+function runOurConv(spec: ConvSpec): number[] {
+  const geometry = convGeometry(spec);
   const [ho, wo] = outputSize(geometry, spec.size, spec.size);
   const rng = new Rng(5);
   const tensor = (shape: [number, number, number, number]) =>
@@ -228,7 +227,7 @@ export interface KernelTime {
 
 /** Kernel times (tf.profile) of one training step after `spec.warmup` steps, largest first. */
 export async function profileOurStep(spec: ProfileSpec): Promise<KernelTime[]> {
-  const model = buildModel(spec);
+  const model = buildModel(spec, new Rng(7));
   const optimizer = adamConfig();
   try {
     const batch = (seed: number) => randomImages(spec.batch, spec.shape, new Rng(seed));
@@ -251,33 +250,19 @@ export async function profileOurStep(spec: ProfileSpec): Promise<KernelTime[]> {
   }
 }
 
-function buildModel(spec: {
-  model: 'resnet18' | 'mlp';
-  width?: number;
-  hidden?: number[];
-  shape: Shape;
-}): ContinualModel {
-  const rng = new Rng(7);
-  const [h, w, c] = spec.shape;
-  return spec.model === 'mlp'
-    ? createMlp({ inputSize: h * w * c, hidden: spec.hidden!, classesPerTask: [10] }, rng)
-    : createResNet18({ inputChannels: c, baseWidth: spec.width!, classesPerTask: [10] }, rng);
-}
-
 /**
  * Our side of one piece of work: seconds of each timed step, or one figure (seconds per image
  * of the covariance pass, seconds of the decomposition).
  */
-export async function runOurWork(spec: WorkSpec): Promise<number[]> {
-  if (spec.kind === 'profile') throw new Error('a profile is not a timing (profileOurStep)');
+export async function runOurWork(spec: Exclude<WorkSpec, ProfileSpec>): Promise<number[]> {
   if (spec.kind === 'conv') return runOurConv(spec);
   if (spec.kind === 'eigh') {
-    const a = covarianceLike(spec.n, 2 * spec.n, new Rng(spec.n));
+    const a = fullRankCovariance(spec.n);
     const start = performance.now();
     eigh(a, spec.n);
     return [(performance.now() - start) / 1000];
   }
-  const model = buildModel(spec);
+  const model = buildModel(spec, new Rng(7));
   try {
     if (spec.kind === 'step') {
       const images = randomImages((spec.warmup + spec.steps) * spec.batch, spec.shape, new Rng(1));
@@ -448,34 +433,34 @@ export async function compareSides(
   b: Side,
   works: readonly Work[],
   rounds: number,
-  threadsFor: (work: Work) => number,
   log: (line: string) => void,
+  /** Threads of the PyTorch side's pools; our sides take theirs from their backend. */
+  threadsFor?: (work: Work) => number,
 ): Promise<ComparedWork[]> {
-  const rows = works.map((w) => ({
-    work: w.name,
-    a: 0,
-    b: 0,
-    aSamples: [] as number[],
-    bSamples: [] as number[],
-    load: [] as number[],
-  }));
+  const samples = works.map(() => ({ a: [] as number[], b: [] as number[], load: [] as number[] }));
   for (let round = 0; round < rounds; round++) {
     for (const [i, work] of works.entries()) {
-      const threads = threadsFor(work);
+      const threads = threadsFor?.(work);
       const order = round % 2 === 0 ? [a, b] : [b, a];
       const figures = new Map<Side, number>();
-      for (const side of order) figures.set(side, median(await side.run(work, threads)));
-      rows[i].aSamples.push(figures.get(a)!);
-      rows[i].bSamples.push(figures.get(b)!);
-      rows[i].load.push(os.loadavg()[0]);
+      for (const side of order) figures.set(side, median(await side.run(work, threads ?? 1)));
+      const load = os.loadavg()[0];
+      samples[i].a.push(figures.get(a)!);
+      samples[i].b.push(figures.get(b)!);
+      samples[i].load.push(load);
+      const threadsText =
+        threads === undefined ? '' : `${threads} thread${threads > 1 ? 's' : ''}, `;
       log(
-        `  round ${round + 1} ${work.name}: ${a.name} ${figures.get(a)!.toPrecision(3)} s, ${b.name} ${figures.get(b)!.toPrecision(3)} s (${threads} thread${threads > 1 ? 's' : ''}, load ${os.loadavg()[0].toFixed(1)})`,
+        `  round ${round + 1} ${work.name}: ${a.name} ${figures.get(a)!.toPrecision(3)} s, ${b.name} ${figures.get(b)!.toPrecision(3)} s (${threadsText}load ${load.toFixed(1)})`,
       );
     }
   }
-  for (const r of rows) {
-    r.a = median(r.aSamples);
-    r.b = median(r.bSamples);
-  }
-  return rows;
+  return works.map((w, i) => ({
+    work: w.name,
+    a: median(samples[i].a),
+    b: median(samples[i].b),
+    aSamples: samples[i].a,
+    bSamples: samples[i].b,
+    load: samples[i].load,
+  }));
 }

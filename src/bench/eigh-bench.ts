@@ -22,7 +22,7 @@ export interface EighBenchRow {
   orthogonalityError: number;
 }
 
-const DEFAULT_SIZES = [27, 576, 1152, 2304, 4608];
+export const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 
 /**
  * a·bᵀ for a, b (n×k row-major), computing only the lower triangle by block rows (half the
@@ -53,7 +53,7 @@ export function covarianceLike(n: number, rows: number, rng: Rng): Float64Array 
 }
 
 /** ‖A − V Λ Vᵀ‖_F / ‖A‖_F and ‖VᵀV − I‖_max. */
-export function eigenErrors(
+function eigenErrors(
   a: Float64Array,
   n: number,
   values: Float64Array,
@@ -91,14 +91,14 @@ function timeOne(a: Float64Array, n: number): EighBenchRow {
   return { n, seconds, cpuSeconds, ...eigenErrors(a, n, values, vectors) };
 }
 
+/** The bench's full-rank test matrix of size n: a covariance of 2n rows, seeded by n. */
+export function fullRankCovariance(n: number): Float64Array {
+  return covarianceLike(n, 2 * n, new Rng(n));
+}
+
 /** Times eigh on a full-rank covariance of each size (the rows returned to the bench runner). */
-export async function benchEigh(sizes: number[]): Promise<EighBenchRow[]> {
-  const rows: EighBenchRow[] = [];
-  for (const n of sizes) {
-    const rng = new Rng(n);
-    rows.push(timeOne(covarianceLike(n, 2 * n, rng), n));
-  }
-  return rows;
+export function benchEigh(sizes: number[]): EighBenchRow[] {
+  return sizes.map((n) => timeOne(fullRankCovariance(n), n));
 }
 
 function format(label: string, r: EighBenchRow): string {
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     .slice(2)
     .map(Number)
     .filter((x) => Number.isInteger(x) && x > 0);
-  const sizes = args.length > 0 ? args : DEFAULT_SIZES;
+  const sizes = args.length > 0 ? args : EIGH_SIZES;
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     `${'matrix'.padEnd(14)} ${'n'.padStart(6)} ${'seconds'.padStart(9)} ${'cpu s'.padStart(9)} ${'recon err'.padStart(12)} ${'orth err'.padStart(12)}`,
   );
   for (const n of sizes) {
-    const [full] = await benchEigh([n]);
+    const [full] = benchEigh([n]);
     console.log(format('XᵀX, 2n rows', full));
     const rng = new Rng(n + 1);
     const deficient = covarianceLike(n, Math.max(1, n >> 1), rng);

@@ -64,9 +64,10 @@ import {
   torchUnavailable,
   type Work,
 } from './compare.js';
-import { benchEigh, covarianceLike, type EighBenchRow } from './eigh-bench.js';
+import { benchEigh, covarianceLike, EIGH_SIZES, type EighBenchRow } from './eigh-bench.js';
 import {
   adamConfig,
+  buildModel,
   MODELS,
   randomImages,
   syntheticSequence,
@@ -76,7 +77,6 @@ import {
 } from './workloads.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
-const EIGH_SIZES = [27, 576, 1152, 2304, 4608];
 /** Steps run before timing: the first ones compile kernels and grow the memory pools. */
 const WARMUP = 2;
 
@@ -188,7 +188,7 @@ async function throughput(
   for (const key of models) {
     const spec = MODELS[key];
     const rng = new Rng(7);
-    const model = spec.build(rng);
+    const model = buildModel(spec, rng);
     const n = steps(key);
     const warmup = warmupFor(key);
     const batch = 32;
@@ -292,7 +292,7 @@ interface BoundaryCase {
 async function boundary(c: BoundaryCase): Promise<BoundaryRow> {
   const spec = MODELS[c.model];
   const rng = new Rng(11);
-  const model = spec.build(rng);
+  const model = buildModel(spec, rng);
   const images = randomImages(c.images, spec.shape, rng);
   const { state, seconds: covarianceSeconds } = timedCovariancePass(
     model,
@@ -344,7 +344,7 @@ function timedRefresh(
  * about half of it in the null space: the most back-transformation the projector can need.
  */
 function fullRankRefresh(key: string): BoundaryRow {
-  const model = MODELS[key].build(new Rng(3));
+  const model = buildModel(MODELS[key], new Rng(3));
   const rng = new Rng(5);
   const covariances = model.projectedLayers.map((layer) => {
     const n = layer.inputSize;
@@ -392,7 +392,7 @@ interface WholeBoundaryRow {
 async function wholeBoundary(row: Omit<WholeBoundaryRow, 'seconds'>): Promise<WholeBoundaryRow> {
   const spec = MODELS[row.model];
   const rng = new Rng(13);
-  const model = spec.build(rng);
+  const model = buildModel(spec, rng);
   const sequence = syntheticSequence(randomImages(row.trainImages, spec.shape, rng));
   const config = parseConfig(
     {
@@ -816,7 +816,7 @@ async function vsPytorch(options: Options): Promise<VsPytorchSet | null> {
           ? info.eighThreads
           : (info.backend.threads ?? os.availableParallelism());
       const works = selectedWork(options);
-      const compared = await compareSides(ours, torch, works, options.rounds, threadsFor, log);
+      const compared = await compareSides(ours, torch, works, options.rounds, log, threadsFor);
       return {
         measured: measuredNow(options),
         ours: { side: info.side, eighThreads: info.eighThreads },
@@ -922,7 +922,7 @@ async function wasmThreadsAB(options: Options): Promise<{
     () => startOurSide('1 thread', SCRIPT, 'wasm', { [WASM_THREADS_ENV]: '1' }),
     () =>
       startOurSide(`${threads} threads`, SCRIPT, 'wasm', { [WASM_THREADS_ENV]: String(threads) }),
-    (single, threaded) => compareSides(single, threaded, works, options.rounds, () => 1, log),
+    (single, threaded) => compareSides(single, threaded, works, options.rounds, log),
   );
   return { measured: measuredNow(options), threads, rows: pairedRows(compared) };
 }
@@ -964,8 +964,9 @@ async function profileParts(options: Options): Promise<Profiled> {
   if (missing) console.log(`profile: PyTorch side skipped, ${missing}`);
   log(`\n== profile on ${backend}`);
   const ours = await startOurSide('ours', SCRIPT, backend);
-  const torch = missing ? null : await startPytorchSide(python);
+  let torch: Side | null = null;
   try {
+    if (!missing) torch = await startPytorchSide(python);
     const info = ours.info as { side: string; backend: BackendInfo };
     const threads = info.backend.threads ?? os.availableParallelism();
     const steps: ProfiledStep[] = [];
@@ -983,7 +984,7 @@ async function profileParts(options: Options): Promise<Profiled> {
     }
     const works = convWork();
     const timed = torch
-      ? await compareSides(ours, torch, works, options.rounds, () => threads, log)
+      ? await compareSides(ours, torch, works, options.rounds, log, () => threads)
       : null;
     const convs: ConvRow[] = [];
     for (const [i, work] of works.entries()) {
@@ -1079,7 +1080,7 @@ async function codeAB(options: Options): Promise<{
       measured: measuredNow(options),
       baseline: `${baselineName} (${a.info.side as string})`,
       current: `${gitCommit()} (${b.info.side as string})`,
-      rows: pairedRows(await compareSides(a, b, works, options.rounds, () => 1, log)),
+      rows: pairedRows(await compareSides(a, b, works, options.rounds, log)),
     }),
   );
 }
@@ -1167,7 +1168,7 @@ async function orchestrate(options: Options): Promise<void> {
   if (options.parts.includes('eigh')) {
     const sizes = options.quick ? EIGH_SIZES.filter((n) => n < 2304) : EIGH_SIZES;
     log('\n== eigh');
-    const rows = await benchEigh(sizes);
+    const rows = benchEigh(sizes);
     record(
       'eigh',
       rows,

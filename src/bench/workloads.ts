@@ -17,29 +17,28 @@ import { strategyContext } from '../train/strategy-context.js';
 import { trainTask } from '../train/train-task.js';
 import { Rng } from '../util/rng.js';
 
-export interface ModelSpec {
-  readonly label: string;
-  readonly shape: [number, number, number];
-  readonly build: (rng: Rng) => ContinualModel;
+export type Shape = [number, number, number];
+
+/** A bench model: the built-in ResNet-18 of some width or MLP, with one 10-class head. */
+export interface ModelFields {
+  readonly model: 'resnet18' | 'mlp';
+  readonly width?: number;
+  readonly hidden?: number[];
+  readonly shape: Shape;
 }
 
-export const MODELS: Record<string, ModelSpec> = {
-  'resnet18-w64': {
-    label: 'ResNet-18 w64, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 64, classesPerTask: [10] }, rng),
-  },
-  'resnet18-w20': {
-    label: 'ResNet-18 w20, 32×32×3',
-    shape: [32, 32, 3],
-    build: (rng) => createResNet18({ inputChannels: 3, baseWidth: 20, classesPerTask: [10] }, rng),
-  },
-  'mlp-784-400-400': {
-    label: 'MLP 784-400-400',
-    shape: [28, 28, 1],
-    build: (rng) => createMlp({ inputSize: 784, hidden: [400, 400], classesPerTask: [10] }, rng),
-  },
+export const MODELS: Record<string, ModelFields> = {
+  'resnet18-w64': { model: 'resnet18', width: 64, shape: [32, 32, 3] },
+  'resnet18-w20': { model: 'resnet18', width: 20, shape: [32, 32, 3] },
+  'mlp-784-400-400': { model: 'mlp', hidden: [400, 400], shape: [28, 28, 1] },
 };
+
+export function buildModel(fields: ModelFields, rng: Rng): ContinualModel {
+  const [h, w, c] = fields.shape;
+  return fields.model === 'mlp'
+    ? createMlp({ inputSize: h * w * c, hidden: fields.hidden!, classesPerTask: [10] }, rng)
+    : createResNet18({ inputChannels: c, baseWidth: fields.width!, classesPerTask: [10] }, rng);
+}
 
 const NORM_1: Normalization = { mean: [0.5], std: [0.25] };
 const NORM_3: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
