@@ -1,22 +1,7 @@
 /**
- * Performance bench (not part of `npm test`):
- *   nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
- *                      [--part throughput,boundary,memory,eigh,vs-pytorch,wasm-threads,profile]
- *                      [--out FILE] [--rounds N] [--work NAME,…] [--set NAME] [--baseline DIR]
- * a. training-step throughput of ResNet-18 (w64, w20) and the MLP, with and without null-space
- *    projection, the projection's own time per step and its flop ratio; b. task-boundary cost
- *    (covariance pass per mode, refresh per layer, refresh on full-rank covariances, Adam-NSCL's
- *    whole afterTask) and eigh per size; c. tensor and RSS memory over a 3-task Adam-NSCL run;
- *    vs-pytorch (only when asked for): the same steps, covariance passes and eigendecompositions
- *    on PyTorch ($NSCL_PYTHON, else python3, with torch) in the same session, rounds interleaved,
- *    as ratios ours/PyTorch stored under the set named by --set; wasm-threads (only when asked
- *    for): the tfjs work of vs-pytorch on wasm with one thread against one per core, likewise
- *    interleaved; profile (only when asked for): the kernels of a ResNet-18 step on both sides
- *    and each convolution pass alone on both sides; ab (with --baseline DIR, another checkout):
- *    the same work on that checkout and on this one, interleaved. Prints tables and writes --out
- *    (default bench/results.json, from the working directory). Each tfjs part runs in its own
- *    child process: one process per backend keeps the measurement free of the other backend's
- *    kernels and memory.
+ * Performance bench (not part of `npm test`); USAGE says what it measures. Each tfjs part runs
+ * in its own child process: one process per backend keeps the measurement free of the other
+ * backend's kernels and memory.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -491,7 +476,28 @@ interface Options {
   set: string;
 }
 
-function parseOptions(argv: string[]): Options {
+const USAGE = `usage: nullspace-cl bench [--quick] [--backend wasm,cpu] [--steps N] [--all-models]
+         [--part throughput,boundary,memory,eigh,vs-pytorch,wasm-threads,profile,ab]
+         [--out FILE] [--rounds N] [--work NAME,…] [--set NAME] [--baseline DIR]
+
+parts (default throughput,boundary,memory,eigh):
+  throughput    training step of ResNet-18 (w64, w20) and the MLP with and without null-space
+                projection: the projection's own time per step and its flop ratio
+  boundary      covariance pass per mode, refresh per layer and on full-rank covariances,
+                Adam-NSCL's whole afterTask
+  eigh          eigh per size, with reconstruction and orthogonality errors
+  memory        tensor and RSS memory over a 3-task Adam-NSCL run
+  vs-pytorch    the same steps, covariance passes and eigendecompositions on PyTorch
+                ($NSCL_PYTHON, else python3, with torch) in the same session, rounds
+                interleaved: ratios ours/PyTorch stored under the set named by --set
+  wasm-threads  the tfjs work of vs-pytorch on wasm with one thread against one per core
+  profile       the kernels of a ResNet-18 step on both sides, and each convolution pass alone
+  ab            the same work on --baseline DIR (another checkout) and on this one, interleaved
+
+Prints tables and writes --out (default bench/results.json, from the working directory),
+keeping the parts not rerun.`;
+
+function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -508,9 +514,11 @@ function parseOptions(argv: string[]): Options {
       set: { type: 'string', default: 'after' },
       work: { type: 'string' },
       baseline: { type: 'string' },
+      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
+  if (values.help) return null;
   const parts = (values.part ?? 'throughput,boundary,memory,eigh').split(',') as Part[];
   for (const p of parts) {
     if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown --part '${p}'`);
@@ -1227,6 +1235,10 @@ async function orchestrate(options: Options): Promise<void> {
 /** `nullspace-cl bench`; the parts run in children started on this same file (see runChild). */
 export async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
+  if (!options) {
+    console.log(USAGE);
+    return 0;
+  }
   if (options.serve) await serveOurWork(options.backends[0]);
   else if (options.json) await child(options);
   else await orchestrate(options);

@@ -30,7 +30,7 @@ import { extractArchive, isExtracted } from '../data/extract-archive.js';
 
 const DEFAULT_LIMITS = DATASET_NAMES.map((n) => `${n} ${DATASET_SOURCES[n].maxMegabytes}`);
 
-const USAGE = `usage: npm run datasets -- <${DATASET_NAMES.join('|')}> --dir DIR [options]
+const USAGE = `usage: nullspace-cl datasets <${DATASET_NAMES.join('|')}> --dir DIR [options]
 
 Downloads, verifies and extracts a benchmark data set into DIR.
 

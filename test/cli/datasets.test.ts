@@ -316,6 +316,6 @@ describe('datasets CLI', () => {
   it('prints usage for --help', async () => {
     const run = capture();
     expect(await main(['--help'], run.io)).toBe(0);
-    expect(run.out.join('\n')).toMatch(/usage: npm run datasets -- <cifar100\|tinyimagenet>/);
+    expect(run.out.join('\n')).toMatch(/usage: nullspace-cl datasets <cifar100\|tinyimagenet>/);
   });
 });
