@@ -30,7 +30,7 @@ export interface DecodeSpec {
   readonly colourspace: 'srgb' | 'b-w';
 }
 
-export function channelsOf(spec: DecodeSpec): number {
+function channelsOf(spec: DecodeSpec): number {
   return spec.colourspace === 'b-w' ? 1 : 3;
 }
 
