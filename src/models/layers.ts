@@ -7,6 +7,7 @@ import {
   constantVariable,
   type Parameter,
   type ProjectedLayer,
+  projectedKernel,
   uniformVariable,
 } from './parameter.js';
 
@@ -75,16 +76,6 @@ export class Dense {
   parameters(): Parameter[] {
     return [projectedKernel(this.layer)];
   }
-}
-
-/** A projected layer's kernel as a trainable backbone parameter. */
-function projectedKernel(layer: ProjectedLayer): Parameter {
-  return {
-    name: `${layer.name}.kernel`,
-    variable: layer.kernel,
-    group: 'backbone',
-    projected: layer,
-  };
 }
 
 /** A linear classifier (with bias) over the backbone's features; heads are never projected. */
