@@ -140,8 +140,8 @@ export class BatchNorm {
       ) as T;
     }
     // Not tf.batchNorm, whose gradient tiles per-channel factors to the input's full size.
-    return batchNormTraining(x, this.gamma, this.beta, BatchNorm.eps, (mean, variance) =>
-      this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]),
+    return batchNormTraining(x, this.gamma, this.beta, BatchNorm.eps, (mean, variance, n) =>
+      this.updateRunningStats(mean, variance, n),
     );
   }
 
