@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from './files.js';
 import type { LabelledImages } from './images.js';
-import { type ClassSplitOptions, splitByClass } from './split-sequence.js';
+import { type LabelledDataset, splitDataset } from './labelled-dataset.js';
+import type { ClassSplitOptions } from './split-sequence.js';
 import type { Normalization, TaskSequence } from './task-sequence.js';
 
 export const CIFAR100_CLASSES = 100;
@@ -184,6 +185,18 @@ export async function loadCifar100(dir: string): Promise<Cifar100> {
   return { train, test, classNames: await readClassNames(join(dir, 'fine_label_names.txt')) };
 }
 
+/** The whole set as a data set: the official label names when the copy lacks the names file. */
+export async function cifar100Dataset(dir: string): Promise<LabelledDataset> {
+  const data = await loadCifar100(dir);
+  return {
+    name: 'cifar100',
+    train: data.train,
+    test: data.test,
+    classNames: data.classNames ?? CIFAR100_FINE_LABEL_NAMES,
+    normalization: CIFAR100_NORMALIZATION,
+  };
+}
+
 /** 10 tasks of 10 classes or 20 of 5 are the usual settings; anything dividing 100 works. */
 export type SplitCifar100Options = ClassSplitOptions;
 
@@ -191,17 +204,12 @@ export async function loadSplitCifar100(
   dir: string,
   options: SplitCifar100Options = {},
 ): Promise<TaskSequence> {
-  const data = await loadCifar100(dir);
+  const dataset = await cifar100Dataset(dir);
   const tasks = options.tasks ?? 10;
-  return splitByClass(data.train, data.test, {
-    name: `split-cifar100-${tasks}`,
-    tasks,
-    classOrder: options.classOrder,
-    classesPerTask: options.classesPerTask,
-    classNames: data.classNames,
-    numClasses: CIFAR100_CLASSES,
-    normalization: CIFAR100_NORMALIZATION,
-  });
+  return splitDataset(
+    { ...dataset, name: `split-cifar100-${tasks}` },
+    { tasks, classOrder: options.classOrder ?? 'natural', classesPerTask: options.classesPerTask },
+  );
 }
 
 async function readClassNames(file: string): Promise<string[] | undefined> {

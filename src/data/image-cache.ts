@@ -6,8 +6,8 @@ import {
   type DecodeSpec,
   decodeImages,
   defaultConcurrency,
+  entryLabels,
   forEachPooled,
-  type ImageEntry,
   type ImageListing,
 } from './image-files.js';
 import type { LabelledImages } from './images.js';
@@ -29,6 +29,7 @@ export interface ImageDecodeOptions {
 }
 
 type Shape = Pick<LabelledImages, 'height' | 'width' | 'channels'>;
+type SpecFor = (concurrency: number) => DecodeSpec | Promise<DecodeSpec>;
 
 /**
  * The listing's images decoded, from the cache file when it was built from exactly these files
@@ -40,14 +41,27 @@ export async function decodeWithCache(
   listing: ImageListing,
   kind: string,
   options: ImageDecodeOptions,
-  specFor: (concurrency: number) => DecodeSpec | Promise<DecodeSpec>,
+  specFor: SpecFor,
 ): Promise<DecodedSets & { readonly fromCache: boolean }> {
   const cacheFile = options.cacheFile ?? join(dir, DECODED_CACHE_FILE);
-  const fingerprint = await fingerprintListing(dir, listing, kind);
-  if (cacheFile !== false) {
-    const cached = await readCache(cacheFile, listing, fingerprint).catch(() => undefined);
-    if (cached) return { ...cached, fromCache: true };
+  // The fingerprint stats every file, which only a cache read or write needs.
+  if (cacheFile === false) {
+    return { ...(await decodeListing(dir, listing, options, specFor)), fromCache: false };
   }
+  const fingerprint = await fingerprintListing(dir, listing, kind);
+  const cached = await readCache(cacheFile, listing, fingerprint).catch(() => undefined);
+  if (cached) return { ...cached, fromCache: true };
+  const sets = await decodeListing(dir, listing, options, specFor);
+  await writeCacheOrWarn(cacheFile, sets, listing, fingerprint);
+  return { ...sets, fromCache: false };
+}
+
+async function decodeListing(
+  dir: string,
+  listing: ImageListing,
+  options: ImageDecodeOptions,
+  specFor: SpecFor,
+): Promise<DecodedSets> {
   const concurrency = options.concurrency ?? defaultConcurrency();
   const spec = await specFor(concurrency);
   const total = listing.train.length + listing.test.length;
@@ -55,8 +69,7 @@ export async function decodeWithCache(
   const progress = () => options.onProgress?.(++done, total);
   const train = await decodeImages(dir, listing.train, spec, concurrency, progress);
   const test = await decodeImages(dir, listing.test, spec, concurrency, progress);
-  if (cacheFile !== false) await writeCacheOrWarn(cacheFile, { train, test }, listing, fingerprint);
-  return { train, test, fromCache: false };
+  return { train, test };
 }
 
 /**
@@ -135,21 +148,15 @@ async function readCache(
     const nTest = listing.test.length;
     const size = (await fh.stat()).size;
     if (size !== HEADER_BYTES + (nTrain + nTest) * (4 + imageBytes)) return undefined;
-    const trainLabels = new Int32Array(nTrain);
-    const testLabels = new Int32Array(nTest);
+    // The stored labels are not read: the fingerprint covers every entry's label, so they equal
+    // the listing's. They stay in the layout so that caches already written remain valid.
     const trainPixels = new Uint8Array(nTrain * imageBytes);
     const testPixels = new Uint8Array(nTest * imageBytes);
-    let pos = HEADER_BYTES;
-    for (const target of [trainLabels, testLabels, trainPixels, testPixels]) {
-      const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
-      await readFully(fh, bytes, pos);
-      pos += bytes.length;
-    }
-    const train = { pixels: trainPixels, labels: fromLittleEndian(trainLabels), ...shape };
-    const test = { pixels: testPixels, labels: fromLittleEndian(testLabels), ...shape };
-    const labelsMatch = (set: LabelledImages, entries: readonly ImageEntry[]) =>
-      entries.every((e, i) => set.labels[i] === e.label);
-    if (!labelsMatch(train, listing.train) || !labelsMatch(test, listing.test)) return undefined;
+    const pixelsAt = HEADER_BYTES + (nTrain + nTest) * 4;
+    await readFully(fh, trainPixels, pixelsAt);
+    await readFully(fh, testPixels, pixelsAt + trainPixels.length);
+    const train = { pixels: trainPixels, labels: entryLabels(listing.train), ...shape };
+    const test = { pixels: testPixels, labels: entryLabels(listing.test), ...shape };
     return { train, test };
   } finally {
     await fh.close();
@@ -217,10 +224,4 @@ function toLittleEndianBytes(labels: Int32Array): Uint8Array {
   const out = Buffer.alloc(labels.length * 4);
   for (const [i, l] of labels.entries()) out.writeInt32LE(l, 4 * i);
   return out;
-}
-
-function fromLittleEndian(labels: Int32Array): Int32Array {
-  if (LITTLE_ENDIAN) return labels;
-  const view = new DataView(labels.buffer, labels.byteOffset, labels.byteLength);
-  return Int32Array.from({ length: labels.length }, (_, i) => view.getInt32(4 * i, true));
 }

@@ -30,7 +30,7 @@ export interface DecodeSpec {
   readonly colourspace: 'srgb' | 'b-w';
 }
 
-export function channelsOf(spec: DecodeSpec): number {
+function channelsOf(spec: DecodeSpec): number {
   return spec.colourspace === 'b-w' ? 1 : 3;
 }
 
@@ -46,6 +46,11 @@ export function undecodable(file: string): (err: Error) => never {
   };
 }
 
+/** A decoded set's labels are its entries' class ids, in image order. */
+export function entryLabels(entries: readonly ImageEntry[]): Int32Array {
+  return Int32Array.from(entries, (e) => e.label);
+}
+
 export async function decodeImages(
   dir: string,
   entries: readonly ImageEntry[],
@@ -56,7 +61,7 @@ export async function decodeImages(
   const shape = { height: spec.height, width: spec.width, channels: channelsOf(spec) };
   const imageBytes = shape.height * shape.width * shape.channels;
   const pixels = new Uint8Array(entries.length * imageBytes);
-  const labels = Int32Array.from(entries, (e) => e.label);
+  const labels = entryLabels(entries);
   await forEachPooled(entries, concurrency, async (entry, i) => {
     pixels.set(await decodeImage(join(dir, entry.file), spec), i * imageBytes);
     onDecoded();

@@ -99,11 +99,11 @@ async function probeSpec(
   listing: ImageListing,
   concurrency: number,
 ): Promise<DecodeSpec> {
-  const all = [...listing.train, ...listing.test];
-  const firstFile = join(dir, all[0].file);
+  const [head, ...rest] = [...listing.train, ...listing.test];
+  const firstFile = join(dir, head.file);
   const first = await probe(firstFile);
-  let allGrey = true;
-  await forEachPooled(all, concurrency, async (entry) => {
+  let allGrey = first.grey;
+  await forEachPooled(rest, concurrency, async (entry) => {
     const file = join(dir, entry.file);
     const image = await probe(file);
     if (image.width !== first.width || image.height !== first.height) {

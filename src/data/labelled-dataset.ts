@@ -18,10 +18,15 @@ export interface LabelledDataset {
   readonly normalization?: Normalization;
 }
 
-/** How a data set becomes tasks: explicit class lists, or a count of equal tasks in an order. */
+/** How a data set becomes tasks: explicit class lists, or a count of tasks in an order. */
 export type TaskSplit =
   | { readonly taskClasses: readonly (readonly number[])[] }
-  | { readonly tasks: number; readonly classOrder: ClassOrder };
+  | {
+      readonly tasks: number;
+      readonly classOrder: ClassOrder;
+      /** Classes in each task, summing to the class count; equal shares when omitted. */
+      readonly classesPerTask?: readonly number[];
+    };
 
 export function splitDataset(dataset: LabelledDataset, split: TaskSplit): TaskSequence {
   const options = {

@@ -52,7 +52,7 @@ export class Scenario {
     const classes = this.sequence.tasks[task].classes;
     if (this.name !== 'class') {
       return {
-        head: this.name === 'task' ? task : 0,
+        head: this.headOf(task),
         outputs: classes.length,
         labels: classes.map((_, l) => l),
       };

@@ -4,7 +4,8 @@ import { nonEmptyLines, readOptionalText, readRequired, requireDirectory } from 
 import { decodeWithCache, type ImageDecodeOptions } from './image-cache.js';
 import type { DecodeSpec, ImageEntry, ImageListing } from './image-files.js';
 import type { LabelledImages } from './images.js';
-import { type ClassSplitOptions, splitByClass } from './split-sequence.js';
+import { type LabelledDataset, splitDataset } from './labelled-dataset.js';
+import type { ClassSplitOptions } from './split-sequence.js';
 import type { Normalization, TaskSequence } from './task-sequence.js';
 
 /** Greyscale and CMYK JPEGs in the set come out as three channels too. */
@@ -39,6 +40,25 @@ export async function loadTinyImageNet(
   return { ...images, wnids: listing.classes, classNames };
 }
 
+/**
+ * The whole set as a data set: classes are identified by wnid (what tasks files name) and
+ * shown by their words.txt names where that file exists.
+ */
+export async function tinyImageNetDataset(
+  dir: string,
+  options: TinyImageNetOptions = {},
+): Promise<LabelledDataset> {
+  const data = await loadTinyImageNet(dir, options);
+  return {
+    name: 'tinyimagenet',
+    train: data.train,
+    test: data.test,
+    classNames: data.wnids,
+    displayNames: data.classNames,
+    normalization: TINY_IMAGENET_NORMALIZATION,
+  };
+}
+
 /** 25 tasks of 8 classes is the reference setting. */
 export interface SplitTinyImageNetOptions extends TinyImageNetOptions, ClassSplitOptions {}
 
@@ -46,17 +66,12 @@ export async function loadSplitTinyImageNet(
   dir: string,
   options: SplitTinyImageNetOptions = {},
 ): Promise<TaskSequence> {
-  const data = await loadTinyImageNet(dir, options);
+  const dataset = await tinyImageNetDataset(dir, options);
   const tasks = options.tasks ?? 25;
-  return splitByClass(data.train, data.test, {
-    name: `split-tinyimagenet-${tasks}`,
-    tasks,
-    classOrder: options.classOrder,
-    classesPerTask: options.classesPerTask,
-    classNames: data.classNames ?? data.wnids,
-    numClasses: data.wnids.length,
-    normalization: TINY_IMAGENET_NORMALIZATION,
-  });
+  return splitDataset(
+    { ...dataset, name: `split-tinyimagenet-${tasks}` },
+    { tasks, classOrder: options.classOrder ?? 'natural', classesPerTask: options.classesPerTask },
+  );
 }
 
 // ---- listing ----

@@ -2,6 +2,13 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng.js';
 import { Head } from './layers.js';
 
+/** Head `head` of a model's heads, or an error naming how many there are. */
+export function headAt<T>(heads: readonly T[], head: number): T {
+  const h = heads[head];
+  if (h === undefined) throw new Error(`model has ${heads.length} heads; no head ${head}`);
+  return h;
+}
+
 /** Linear heads over the backbone's features, one per entry of `outputsPerHead`. */
 export class LinearHeads {
   private readonly heads: Head[];
@@ -11,9 +18,7 @@ export class LinearHeads {
   }
 
   apply(features: tf.Tensor2D, head: number): tf.Tensor2D {
-    const h = this.heads[head];
-    if (!h) throw new Error(`model has ${this.heads.length} heads; no head ${head}`);
-    return h.apply(features);
+    return headAt(this.heads, head).apply(features);
   }
 
   parameters() {

@@ -3,10 +3,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2d } from '../ops/conv2d.js';
 import type { PatchGeometry } from '../ops/patch-geometry.js';
 import type { Rng } from '../util/rng.js';
-import type { ContinualModel } from './continual-model.js';
-import { LinearHeads } from './heads.js';
+import { type ContinualModel, disposeModel } from './continual-model.js';
+import { headAt, LinearHeads } from './heads.js';
 import type { ForwardContext, LayerInputHook } from './layers.js';
-import type { Parameter, ParamGroup, ProjectedLayer } from './parameter.js';
+import {
+  type Parameter,
+  type ParamGroup,
+  type ProjectedLayer,
+  projectedKernel,
+} from './parameter.js';
 
 type Layer = layers.Layer;
 
@@ -157,8 +162,7 @@ function roleOf(layer: Layer, name: string, unprojected: 'error' | 'train'): Rol
 function takeOver(plan: readonly PlannedLayer[], onInput: LayerInputHook): Collected {
   const out: Collected = { parameters: [], buffers: [], projected: [] };
   for (const { layer, name, role } of plan) {
-    claimed.add(layer);
-    out.buffers.push(...layer.nonTrainableWeights.map((w) => variableOf(w)));
+    out.buffers.push(...claim(layer));
     if (role.kind === 'plain') out.parameters.push(...plainParameters(layer, name, role.group));
     if (role.kind !== 'dense' && role.kind !== 'conv') continue;
     const projected =
@@ -172,6 +176,12 @@ function takeOver(plan: readonly PlannedLayer[], onInput: LayerInputHook): Colle
 }
 
 const claimed = new WeakSet<Layer>();
+
+/** Marks the layer as this model's and returns its non-trainable weights, the model's buffers. */
+function claim(layer: Layer): tf.Variable[] {
+  claimed.add(layer);
+  return layer.nonTrainableWeights.map((w) => variableOf(w));
+}
 
 /**
  * The model's leaf layers (nested models opened) with the names the projection uses. A layer
@@ -314,12 +324,7 @@ function hookConv(
 }
 
 function projectedParameters(layer: ProjectedLayer): Parameter[] {
-  const kernel: Parameter = {
-    name: `${layer.name}.kernel`,
-    variable: layer.kernel,
-    group: 'backbone',
-    projected: layer,
-  };
+  const kernel = projectedKernel(layer);
   if (!layer.bias) return [kernel];
   return [
     kernel,
@@ -374,9 +379,7 @@ function linearHeads(featureSize: number, outputs: readonly number[], rng: Rng):
     parameters,
     buffers: [],
     logits: (features, head) => heads.apply(features, head),
-    dispose: () => {
-      for (const p of parameters) p.variable.dispose();
-    },
+    dispose: () => disposeModel({ parameters, buffers: [] }),
   };
 }
 
@@ -390,18 +393,15 @@ function modelHeads(
   const buffers: tf.Variable[] = [];
   models.forEach((model, i) => {
     for (const [layer, name] of layerNames(model)) {
-      claimed.add(layer);
+      buffers.push(...claim(layer));
       parameters.push(...plainParameters(layer, `head${i}.${name}`, 'head', i));
-      buffers.push(...layer.nonTrainableWeights.map((w) => variableOf(w)));
     }
   });
   return {
     parameters,
     buffers,
     logits(features, head) {
-      const model = models[head];
-      if (!model) throw new Error(`model has ${models.length} heads; no head ${head}`);
-      return model.apply(features, { training: false }) as tf.Tensor2D;
+      return headAt(models, head).apply(features, { training: false }) as tf.Tensor2D;
     },
     dispose: () => {
       for (const model of models) model.dispose();

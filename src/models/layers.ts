@@ -7,6 +7,7 @@ import {
   constantVariable,
   type Parameter,
   type ProjectedLayer,
+  projectedKernel,
   uniformVariable,
 } from './parameter.js';
 
@@ -77,16 +78,6 @@ export class Dense {
   }
 }
 
-/** A projected layer's kernel as a trainable backbone parameter. */
-function projectedKernel(layer: ProjectedLayer): Parameter {
-  return {
-    name: `${layer.name}.kernel`,
-    variable: layer.kernel,
-    group: 'backbone',
-    projected: layer,
-  };
-}
-
 /** A linear classifier (with bias) over the backbone's features; heads are never projected. */
 export class Head {
   readonly kernel: tf.Variable;
@@ -149,8 +140,8 @@ export class BatchNorm {
       ) as T;
     }
     // Not tf.batchNorm, whose gradient tiles per-channel factors to the input's full size.
-    return batchNormTraining(x, this.gamma, this.beta, BatchNorm.eps, (mean, variance) =>
-      this.updateRunningStats(mean, variance, x.size / x.shape[x.rank - 1]),
+    return batchNormTraining(x, this.gamma, this.beta, BatchNorm.eps, (mean, variance, n) =>
+      this.updateRunningStats(mean, variance, n),
     );
   }
 

@@ -35,6 +35,16 @@ export interface Parameter {
   readonly head?: number;
 }
 
+/** A projected layer's kernel as a trainable backbone parameter. */
+export function projectedKernel(layer: ProjectedLayer): Parameter {
+  return {
+    name: `${layer.name}.kernel`,
+    variable: layer.kernel,
+    group: 'backbone',
+    projected: layer,
+  };
+}
+
 /**
  * A variable initialised from the run's Rng (not tfjs' own seeding), so a seed gives the same
  * initial weights on every backend. Uniform(−b, b) with b = 1/√fanIn is PyTorch's default.

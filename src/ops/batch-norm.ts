@@ -5,15 +5,15 @@ import * as tf from '@tensorflow/tfjs-core';
  * batch statistics, and its gradient written out:
  *   dx = γ/(σ·n) · (n·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ(dy·x̂),  dβ = Σdy,
  * two channel sums where tfjs' gradient of the broadcast arithmetic takes six (each a full
- * transpose and reduction on wasm). `onStats` receives the batch mean and variance (for running
- * statistics) while the op runs.
+ * transpose and reduction on wasm). `onStats` receives the batch mean and variance, and the n
+ * values per channel they are taken over (for running statistics), while the op runs.
  */
 export function batchNormTraining<T extends tf.Tensor>(
   x: T,
   gamma: tf.Tensor,
   beta: tf.Tensor,
   eps: number,
-  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D, n: number) => void,
 ): T {
   // Reductions stay on the input's own shape: wasm transposes a 2-D view for them, slowly.
   const axes = x.shape.slice(0, -1).map((_, i) => i);
@@ -23,7 +23,7 @@ export function batchNormTraining<T extends tf.Tensor>(
     const mean = tf.div(channelSum(input as tf.Tensor), n) as tf.Tensor1D;
     const centered = tf.sub(input as tf.Tensor, mean);
     const variance = tf.div(channelSum(tf.square(centered)), n) as tf.Tensor1D;
-    onStats(mean, variance);
+    onStats(mean, variance, n);
     const inv = tf.rsqrt(tf.add(variance, eps));
     const normalised = tf.mul(centered, inv);
     (save as tf.GradSaveFunc)([normalised, inv, g as tf.Tensor]);

@@ -4,18 +4,14 @@
  * so a user's registration under the same name wins.
  */
 import { z } from 'zod';
-import {
-  CIFAR100_FINE_LABEL_NAMES,
-  CIFAR100_NORMALIZATION,
-  loadCifar100,
-} from '../data/cifar100.js';
+import { cifar100Dataset } from '../data/cifar100.js';
 import {
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_NORMALIZATION,
   loadFashionMnist,
 } from '../data/fashion-mnist.js';
 import { loadImageFolder } from '../data/image-folder.js';
-import { loadTinyImageNet, TINY_IMAGENET_NORMALIZATION } from '../data/tinyimagenet.js';
+import { tinyImageNetDataset } from '../data/tinyimagenet.js';
 import { createMlp, mlpSettings } from '../models/mlp.js';
 import { createResNet18, resnet18Settings } from '../models/resnet18.js';
 import { adamNsclSettings, createAdamNscl } from '../strategies/adam-nscl.js';
@@ -103,34 +99,13 @@ registerDataset(
   },
   { ...builtin('Fashion-MNIST (IDX files; an embedded subset ships)'), defaultTasks: 5 },
 );
-registerDataset(
-  'cifar100',
-  async ({ dir }) => {
-    const data = await loadCifar100(requireDir(dir, 'cifar100'));
-    return {
-      name: 'cifar100',
-      train: data.train,
-      test: data.test,
-      classNames: data.classNames ?? CIFAR100_FINE_LABEL_NAMES,
-      normalization: CIFAR100_NORMALIZATION,
-    };
-  },
-  undefined,
-  { ...builtin('CIFAR-100, official binary version (fine labels)'), defaultTasks: 10 },
-);
+registerDataset('cifar100', ({ dir }) => cifar100Dataset(requireDir(dir, 'cifar100')), undefined, {
+  ...builtin('CIFAR-100, official binary version (fine labels)'),
+  defaultTasks: 10,
+});
 registerDataset(
   'tinyimagenet',
-  async ({ dir }) => {
-    const data = await loadTinyImageNet(requireDir(dir, 'tinyimagenet'));
-    return {
-      name: 'tinyimagenet',
-      train: data.train,
-      test: data.test,
-      classNames: data.wnids,
-      displayNames: data.classNames,
-      normalization: TINY_IMAGENET_NORMALIZATION,
-    };
-  },
+  ({ dir }) => tinyImageNetDataset(requireDir(dir, 'tinyimagenet')),
   undefined,
   { ...builtin('Tiny ImageNet 200, official layout (val split as test)'), defaultTasks: 25 },
 );

@@ -134,6 +134,8 @@ describe('loadSplitCifar100', () => {
     expect(Array.from(seq.tasks[9].train.labels)).toEqual([9]);
     expect(Array.from(seq.tasks[1].test.labels)).toEqual([2]);
     expect(seq.tasks[2].train.labels.length).toBe(0);
+    // Without fine_label_names.txt the tasks take the official names.
+    expect(seq.tasks[0].classNames?.slice(0, 2)).toEqual(['apple', 'aquarium_fish']);
   });
 
   it('supports 20 tasks and a seeded class order', async () => {

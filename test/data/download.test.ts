@@ -594,6 +594,23 @@ describe('extractArchive', () => {
     await expect(extractArchive(archive, join(work, 'd'))).rejects.toThrow(/CRC-32 mismatch/);
   });
 
+  // extractZip leaves this check to yauzl (validateEntrySizes); this pins that it happens.
+  it.each([
+    [8, 1, /not enough bytes/],
+    [8, -1, /too many bytes/],
+    [0, 1, /size mismatch for stored file/],
+  ] as const)(
+    'rejects a method-%i entry whose size is misstated by %i',
+    async (method, sizeDelta, message) => {
+      const archive = join(work, 'size.zip');
+      await writeFile(
+        archive,
+        makeZip([{ name: 'd/a', data: Buffer.from('abc'.repeat(50)), method, sizeDelta }]),
+      );
+      await expect(extractArchive(archive, join(work, 'd'))).rejects.toThrow(message);
+    },
+  );
+
   it('rejects files that are not zips', async () => {
     const archive = join(work, 'not.zip');
     await writeFile(archive, pseudoRandomBytes(1000, 5));

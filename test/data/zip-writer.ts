@@ -12,6 +12,8 @@ export interface ZipFixtureEntry {
   readonly dataDescriptor?: boolean;
   /** Corrupt the stored CRC to exercise the integrity check. */
   readonly badCrc?: boolean;
+  /** Misstate the uncompressed size by this many bytes in every header that records it. */
+  readonly sizeDelta?: number;
   /** Unix mode, type bits included; a plain file or directory (by the name) when absent. */
   readonly mode?: number;
   /** Only sets the traditional-encryption flag; the data stays readable. */
@@ -78,6 +80,7 @@ function entryRecords(entry: ZipFixtureEntry, offset: number, zip64: boolean) {
   const method = isDirectory ? 0 : (entry.method ?? 8);
   const body = method === 8 ? deflateRawSync(data) : data;
   const crc = (crc32(data) ^ (entry.badCrc ? 1 : 0)) >>> 0;
+  const size = data.length + (entry.sizeDelta ?? 0);
   const name = Buffer.from(entry.name, 'utf8');
   const flags = 0x800 | (entry.dataDescriptor ? 0x8 : 0) | (entry.encrypted ? 0x1 : 0);
   const version = zip64 ? 45 : 20;
@@ -86,7 +89,7 @@ function entryRecords(entry: ZipFixtureEntry, offset: number, zip64: boolean) {
   const known = !entry.dataDescriptor;
   const localSize = (n: number) => (zip64 ? MAX32 : known ? n : 0);
   const localExtra = zip64
-    ? le([2, ZIP64_EXTRA], [2, 16], [8, known ? data.length : 0], [8, known ? body.length : 0])
+    ? le([2, ZIP64_EXTRA], [2, 16], [8, known ? size : 0], [8, known ? body.length : 0])
     : Buffer.alloc(0);
   const local = le(
     [4, SIG_LOCAL],
@@ -96,17 +99,17 @@ function entryRecords(entry: ZipFixtureEntry, offset: number, zip64: boolean) {
     [4, 0], // DOS time and date
     [4, known ? crc : 0],
     [4, localSize(body.length)],
-    [4, localSize(data.length)],
+    [4, localSize(size)],
     [2, name.length],
     [2, localExtra.length],
   );
   const parts = [local, name, localExtra, body];
   if (entry.dataDescriptor) {
-    const size: 4 | 8 = zip64 ? 8 : 4;
-    parts.push(le([4, SIG_DESCRIPTOR], [4, crc], [size, body.length], [size, data.length]));
+    const width: 4 | 8 = zip64 ? 8 : 4;
+    parts.push(le([4, SIG_DESCRIPTOR], [4, crc], [width, body.length], [width, size]));
   }
   const centralExtra = zip64
-    ? le([2, ZIP64_EXTRA], [2, 24], [8, data.length], [8, body.length], [8, offset])
+    ? le([2, ZIP64_EXTRA], [2, 24], [8, size], [8, body.length], [8, offset])
     : Buffer.alloc(0);
   const centralValue = (n: number) => (zip64 ? MAX32 : n);
   const central = le(
@@ -118,7 +121,7 @@ function entryRecords(entry: ZipFixtureEntry, offset: number, zip64: boolean) {
     [4, 0], // DOS time and date
     [4, crc],
     [4, centralValue(body.length)],
-    [4, centralValue(data.length)],
+    [4, centralValue(size)],
     [2, name.length],
     [2, centralExtra.length],
     [2, 0], // comment length
