@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cifar100Dataset } from '../data/cifar100.js';
+import { DATASET_SOURCES, type DatasetName } from '../data/dataset-sources.js';
 import {
   FASHION_MNIST_CLASS_NAMES,
   FASHION_MNIST_NORMALIZATION,
@@ -117,12 +118,12 @@ registerDataset(
   builtin('image folders DIR/train/<class>/*, DIR/test/<class>/* (PNG, JPEG)'),
 );
 
-function requireDir(dir: string | null, dataset: string): string {
+function requireDir(dir: string | null, dataset: DatasetName | 'folder'): string {
   if (dir === null) {
     throw new Error(
       dataset === 'folder'
         ? 'data.dir is required for folder: the folder that holds train/<class>/ and test/<class>/'
-        : `data.dir is required for ${dataset} (get it with: nullspace-cl datasets ${dataset} --dir DIR)`,
+        : `data.dir is required for ${dataset} (get it with: nullspace-cl datasets ${dataset} --dir DIR, then --set data.dir=DIR/${DATASET_SOURCES[dataset].extractedDir})`,
     );
   }
   return dir;
