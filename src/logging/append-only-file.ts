@@ -50,10 +50,16 @@ export class AppendOnlyFile {
 }
 
 /**
- * A log file cut back to the length it had at a checkpoint and opened for appending, so a
- * resumed run's records follow the checkpoint's exactly. A file shorter than that was damaged.
+ * Opens `path` for appending, creating it if need be. With `truncateTo` the file is first cut
+ * back to the length it had at a checkpoint, so a resumed run's records follow the checkpoint's
+ * exactly; a file shorter than that was damaged.
  */
-export function reopenTruncated(path: string, bytes: number): AppendOnlyFile {
+export function openAppendOnly(path: string, truncateTo?: number): AppendOnlyFile {
+  if (truncateTo !== undefined) truncateForResume(path, truncateTo);
+  return new AppendOnlyFile(path, openSync(path, 'a'));
+}
+
+function truncateForResume(path: string, bytes: number): void {
   let size: number;
   try {
     size = statSync(path).size;
@@ -64,5 +70,4 @@ export function reopenTruncated(path: string, bytes: number): AppendOnlyFile {
     throw new Error(`${path} has ${size} bytes, fewer than the ${bytes} it had at the checkpoint`);
   }
   truncateSync(path, bytes);
-  return new AppendOnlyFile(path, openSync(path, 'a'));
 }

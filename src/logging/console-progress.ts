@@ -27,7 +27,7 @@ export function formatProgress(state: ProgressState, barWidth = BAR_WIDTH): stri
   if (isNum(state.loss)) parts.push(`loss ${state.loss.toFixed(4)}`);
   if (isNum(state.accuracy)) parts.push(`acc ${state.accuracy.toFixed(1)}%`);
   if (isNum(state.imagesPerSecond)) parts.push(`${formatRate(state.imagesPerSecond)} img/s`);
-  parts.push(etaPart(state));
+  parts.push(etaPart(state.batch, state.batches, state.elapsedSeconds));
   return parts.join('  ');
 }
 
@@ -48,9 +48,11 @@ export function bar(done: number, total: number, width = BAR_WIDTH): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-function batchCount(done: number, total: number): string {
+/** `unit`, if given, goes between the counts and the percentage. */
+function batchCount(done: number, total: number, unit?: string): string {
   const pct = Math.floor(fraction(done, total) * 100);
-  return `${String(done).padStart(String(total).length)}/${total} ${String(pct).padStart(3)}%`;
+  const counts = `${String(done).padStart(String(total).length)}/${total}`;
+  return `${counts}${unit === undefined ? '' : ` ${unit}`} ${String(pct).padStart(3)}%`;
 }
 
 export function formatRate(perSecond: number): string {
@@ -59,11 +61,10 @@ export function formatRate(perSecond: number): string {
   return perSecond.toFixed(1);
 }
 
-function etaPart(state: Pick<ProgressState, 'batch' | 'batches' | 'elapsedSeconds'>): string {
-  if (state.batch >= state.batches) return `took ${formatDuration(state.elapsedSeconds)}`;
-  if (state.batch <= 0 || state.elapsedSeconds <= 0) return 'ETA --:--';
-  const remaining = (state.elapsedSeconds / state.batch) * (state.batches - state.batch);
-  return `ETA ${formatDuration(remaining)}`;
+function etaPart(done: number, total: number, elapsedSeconds: number): string {
+  if (done >= total) return `took ${formatDuration(elapsedSeconds)}`;
+  if (done <= 0 || elapsedSeconds <= 0) return 'ETA --:--';
+  return `ETA ${formatDuration((elapsedSeconds / done) * (total - done))}`;
 }
 
 /** m:ss below an hour, h:mm:ss above. */
@@ -101,14 +102,8 @@ export interface WorkState {
 }
 
 export function formatWork(state: WorkState, barWidth = BAR_WIDTH): string {
-  const eta = etaPart({
-    batch: state.done,
-    batches: state.total,
-    elapsedSeconds: state.elapsedSeconds,
-  });
-  const pct = Math.floor(fraction(state.done, state.total) * 100);
-  const counts = `${String(state.done).padStart(String(state.total).length)}/${state.total} ${state.unit}`;
-  return `${state.label}  ${bar(state.done, state.total, barWidth)} ${counts} ${String(pct).padStart(3)}%  ${eta}`;
+  const { label, done, total, unit, elapsedSeconds } = state;
+  return `${label}  ${bar(done, total, barWidth)} ${batchCount(done, total, unit)}  ${etaPart(done, total, elapsedSeconds)}`;
 }
 
 /** One line being redrawn: what identifies it, how far along it is, and its text. */

@@ -1,7 +1,8 @@
 /** A single self-contained HTML page summarising one run: no scripts, fonts or network needed. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EpochRecord, LayerProjectionRecord, RunResults } from '../metrics/run-results.js';
+import { writeAtomic } from '../util/write-atomic.js';
 import {
   type Band,
   escapeHtml as esc,
@@ -306,7 +307,7 @@ function layerFigure(p: LayerProjectionRecord): string {
   // Log axes cannot show these, so say how many sit on the axis floor.
   const floorNote =
     nonPositive > 0 ? `; ${nonPositive} eigenvalues ≤ 0 drawn at the axis floor` : '';
-  const facts = `n = ${p.n}, kept = ${p.kept} (${(100 * p.ratio).toFixed(1)}%), λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]${floorNote}`;
+  const facts = `n = ${p.n}, kept = ${p.kept} (${keptPercent(p)}), ${lambdaRange(p)}${floorNote}`;
   return `<figure class="chart-box" data-layer="${esc(p.layer)}"><figcaption>${esc(p.layer)} <span class="muted">${esc(facts)}</span></figcaption>${spectrumChart({ layer: p.layer, spectrum: p.spectrum, kept: p.kept })}</figure>`;
 }
 
@@ -334,9 +335,17 @@ function nullSpaceTable(r: RunResults): string {
 }
 
 function nullSpaceCell(p: LayerProjectionRecord, t: number): string {
-  const pct = `${(100 * p.ratio).toFixed(1)}%`;
-  const title = `${p.layer} after T${t}: ${p.kept} of ${p.n} directions kept, λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]`;
+  const pct = keptPercent(p);
+  const title = `${p.layer} after T${t}: ${p.kept} of ${p.n} directions kept, ${lambdaRange(p)}`;
   return `<td class="ns" data-layer="${esc(p.layer)}" data-t="${t}" style="--r:${pct}" title="${esc(title)}"><span class="ns-dims">${p.kept}/${p.n}</span><span class="ns-ratio">${pct}</span></td>`;
+}
+
+function keptPercent(p: LayerProjectionRecord): string {
+  return `${(100 * p.ratio).toFixed(1)}%`;
+}
+
+function lambdaRange(p: LayerProjectionRecord): string {
+  return `λ ∈ [${p.lambdaMin.toExponential(2)}, ${p.lambdaMax.toExponential(2)}]`;
 }
 
 function spectra(r: RunResults): string {
@@ -429,18 +438,14 @@ ${body}
 `;
 }
 
+export const REPORT_FILE = 'report.html';
+
 /** Writes dir/report.html via a temporary name so a reader never sees a half-written page. */
 export function writeReport(dir: string, results: RunResults, config: unknown): string {
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'report.html');
-  const tmp = join(dir, `.report.html.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, renderReport(results, config), 'utf8');
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  const path = join(dir, REPORT_FILE);
+  const tmp = join(dir, `.${REPORT_FILE}.${process.pid}.${Date.now()}.tmp`);
+  writeAtomic(path, renderReport(results, config), tmp);
   return path;
 }
 

@@ -1,7 +1,7 @@
 /** Append-only JSON-lines log: one self-describing object per line, readable while the run is live. */
-import { openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { EpochRecord } from '../metrics/run-results.js';
-import { AppendOnlyFile, reopenTruncated } from './append-only-file.js';
+import { type AppendOnlyFile, openAppendOnly } from './append-only-file.js';
 
 export type JsonlRecordType = 'epoch' | 'eval' | 'task' | (string & {});
 
@@ -21,10 +21,7 @@ export class JsonlWriter {
     readonly path: string,
     resumeAt?: number,
   ) {
-    this.file =
-      resumeAt === undefined
-        ? new AppendOnlyFile(path, openSync(path, 'a'))
-        : reopenTruncated(path, resumeAt);
+    this.file = openAppendOnly(path, resumeAt);
   }
 
   get size(): number {

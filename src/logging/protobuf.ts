@@ -226,3 +226,14 @@ export function fieldBytes(f: ProtoField): Uint8Array {
 export function fieldString(f: ProtoField): string {
   return UTF8_STRICT.decode(fieldBytes(f));
 }
+
+/** The first occurrence of `field`, as proto3 readers take a non-repeated field's. */
+export function findField(fields: readonly ProtoField[], field: number): ProtoField | undefined {
+  return fields.find((f) => f.field === field);
+}
+
+/** A string field; absent, it reads as '', proto3's default. */
+export function stringField(fields: readonly ProtoField[], field: number): string {
+  const f = findField(fields, field);
+  return f ? fieldString(f) : '';
+}

@@ -1,34 +1,35 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EpochRecord, RunResults } from '../metrics/run-results.js';
+import { writeAtomic } from '../util/write-atomic.js';
 import { accuracyMatrixCsv } from './csv.js';
-import { writeReport } from './html-report.js';
+import { REPORT_FILE, writeReport } from './html-report.js';
 import { type JsonlRecord, JsonlWriter } from './jsonl.js';
 import type { HparamValue, SessionStatus } from './tb-hparams.js';
 import { TensorBoardWriter } from './tensorboard.js';
-import { CONFIG_TAG, configMarkdown, writeProjectionSummaries } from './tensorboard-run.js';
-
-export function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
+import {
+  CONFIG_TAG,
+  CONTINUAL_TAGS,
+  configMarkdown,
+  writeProjectionSummaries,
+} from './tensorboard-run.js';
 
 /** Byte length of each log file (path relative to the run folder) at one moment. */
 export type LogPositions = Readonly<Record<string, number>>;
 
+const RESULTS = 'results.json';
 const METRICS = 'metrics.jsonl';
+const CSV = 'accuracy-matrix.csv';
 const TB = 'tb';
+
+/** Every file and folder a RunLogger writes in its run folder. */
+export const RUN_LOG_ENTRIES: readonly string[] = [RESULTS, METRICS, CSV, REPORT_FILE, TB];
 
 export interface RunLoggerOptions {
   readonly tensorboard: boolean;
   readonly report: boolean;
   /** A sweep run's grid values, so TensorBoard's HParams tab can compare the sweep's runs. */
   readonly hparams?: { readonly values: Record<string, HparamValue>; readonly group: string };
-}
-
-/** A TensorBoard tag part from a task's label: its index and class names, no '/' or spaces. */
-export function taskTag(index: number, label: string): string {
-  return `task_${index}_${label.replace(/[^\p{L}\p{N}_.+-]+/gu, '_')}`.replace(/_+$/, '');
 }
 
 /**
@@ -43,6 +44,8 @@ export function taskTag(index: number, label: string): string {
 export class RunLogger {
   private readonly jsonl: JsonlWriter;
   private readonly tb: TensorBoardWriter | null;
+  /** Whether the result files are this logger's; until then they may be an earlier attempt's. */
+  private wroteResults = false;
 
   constructor(
     readonly dir: string,
@@ -53,9 +56,12 @@ export class RunLogger {
   ) {
     mkdirSync(dir, { recursive: true });
     this.jsonl = new JsonlWriter(join(dir, METRICS), resumeAt && (resumeAt[METRICS] ?? 0));
-    this.tb = options.tensorboard ? openTensorBoard(join(dir, TB), resumeAt) : null;
-    const fresh = resumeAt === undefined || !Object.keys(resumeAt).some((f) => f.startsWith(TB));
-    if (this.tb && fresh) {
+    const savedTb = resumeAt && Object.entries(resumeAt).find(([f]) => f.startsWith(`${TB}/`));
+    this.tb = options.tensorboard
+      ? openTensorBoard(join(dir, TB), resumeAt !== undefined, savedTb)
+      : null;
+    // An event file the checkpoint names holds the config and session start already.
+    if (this.tb && !savedTb) {
       this.tb.text(CONFIG_TAG, configMarkdown(config), 0);
       if (options.hparams) this.tb.hparamsSession(options.hparams.values, options.hparams);
     }
@@ -106,15 +112,11 @@ export class RunLogger {
       FWT: results.FWT,
       seconds: results.taskSeconds[task],
     });
-    for (const [tag, value] of [
-      ['continual/ACC', results.ACC],
-      ['continual/BWT', results.BWT],
-      ['continual/FWT', results.FWT],
-    ] as const) {
-      if (value !== null) this.tb?.scalar(tag, value, step);
+    for (const metric of ['ACC', 'BWT', 'FWT'] as const) {
+      const value = results[metric];
+      if (value !== null) this.tb?.scalar(CONTINUAL_TAGS[metric], value, step);
     }
     if (this.tb) writeProjectionSummaries(this.tb, results.projection[task] ?? [], step);
-    this.flush();
     this.results(results);
   }
 
@@ -125,9 +127,21 @@ export class RunLogger {
 
   /** The result files from `results` as they stand. */
   results(results: RunResults): void {
-    writeAtomic(join(this.dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-    writeAtomic(join(this.dir, 'accuracy-matrix.csv'), accuracyMatrixCsv(results));
+    writeAtomic(join(this.dir, RESULTS), resultsJson(results));
+    writeAtomic(join(this.dir, CSV), accuracyMatrixCsv(results));
     if (this.options.report) writeReport(this.dir, results, this.config);
+    this.wroteResults = true;
+  }
+
+  /**
+   * `results` after only their status changed since the last `results` call. Of the result
+   * files only results.json shows the status, so only it is written again; but before this
+   * logger's first `results` all are, since the folder's may be an earlier attempt's (one killed
+   * after writing them but before its checkpoint, or one that wrote no report).
+   */
+  status(results: RunResults): void {
+    if (this.wroteResults) writeAtomic(join(this.dir, RESULTS), resultsJson(results));
+    else this.results(results);
   }
 
   flush(): void {
@@ -141,18 +155,26 @@ export class RunLogger {
   }
 }
 
+function resultsJson(results: RunResults): string {
+  return `${JSON.stringify(results, null, 1)}\n`;
+}
+
 /**
- * The run's one event file: a resumed run continues the file its checkpoint names (cut back
- * to the checkpoint), and event files of attempts after that checkpoint are removed.
+ * The run's one event file: a resumed run continues the file its checkpoint names (`saved`, its
+ * key in the checkpoint's log positions and its length there), and event files of attempts
+ * after that checkpoint are removed.
  */
-function openTensorBoard(dir: string, resumeAt: LogPositions | undefined): TensorBoardWriter {
+function openTensorBoard(
+  dir: string,
+  resuming: boolean,
+  saved: readonly [key: string, bytes: number] | undefined,
+): TensorBoardWriter {
   mkdirSync(dir, { recursive: true });
-  const saved = Object.keys(resumeAt ?? {}).find((f) => f.startsWith(`${TB}/`));
-  if (resumeAt) {
+  if (resuming) {
     for (const f of readdirSync(dir))
-      if (`${TB}/${f}` !== saved) rmSync(join(dir, f), { force: true });
+      if (`${TB}/${f}` !== saved?.[0]) rmSync(join(dir, f), { force: true });
   }
   if (saved === undefined) return new TensorBoardWriter(dir);
-  const path = join(dir, basename(saved));
-  return new TensorBoardWriter(dir, { resume: { path, bytes: resumeAt![saved] } });
+  const [key, bytes] = saved;
+  return new TensorBoardWriter(dir, { resume: { path: join(dir, basename(key)), bytes } });
 }

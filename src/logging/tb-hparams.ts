@@ -9,8 +9,9 @@ import {
   fieldDouble,
   fieldInt64,
   fieldString,
-  type ProtoField,
+  findField,
   ProtoWriter,
+  stringField,
 } from './protobuf.js';
 
 export const HPARAMS_PLUGIN = 'hparams';
@@ -239,7 +240,7 @@ function decodeSessionStart(data: Uint8Array): HparamsPluginData {
   for (const f of decodeFields(data)) {
     if (f.field === START_HPARAMS) {
       const entry = decodeFields(fieldBytes(f));
-      const value = entry.find((e) => e.field === MAP_VALUE);
+      const value = findField(entry, MAP_VALUE);
       if (value) hparams[stringField(entry, MAP_KEY)] = decodeValue(fieldBytes(value));
     } else if (f.field === START_GROUP_NAME) group = fieldString(f);
     else if (f.field === START_TIME) startTimeSecs = fieldDouble(f);
@@ -264,11 +265,6 @@ function decodeValue(data: Uint8Array): HparamValue {
     if (f.field === VALUE_BOOL) return fieldInt64(f) !== 0;
   }
   throw new Error('hparam value is neither a number, a string nor a bool');
-}
-
-function stringField(fields: readonly ProtoField[], field: number): string {
-  const f = fields.find((x) => x.field === field);
-  return f ? fieldString(f) : '';
 }
 
 /** `base` plus those of `optional` that are set, so decoded objects equal what was encoded. */

@@ -7,11 +7,23 @@ import type { TensorBoardWriter } from './tensorboard.js';
 
 export const CONFIG_TAG = 'run/config';
 
+/** The continual-learning metrics after each task; the sweep's HParams tab compares runs by them. */
+export const CONTINUAL_TAGS = {
+  ACC: 'continual/ACC',
+  BWT: 'continual/BWT',
+  FWT: 'continual/FWT',
+} as const;
+
+/** A TensorBoard tag part from a task's label: its index and class names, no '/' or spaces. */
+export function taskTag(index: number, label: string): string {
+  return `task_${index}_${label.replace(/[^\p{L}\p{N}_.+-]+/gu, '_')}`.replace(/_+$/, '');
+}
+
 /**
  * One projected layer's tags. They share the `projection/` prefix the kept ratio always had, so
  * the scalars and the spectra of all layers sit in one section of each dashboard.
  */
-export function projectionTags(layer: string) {
+function projectionTags(layer: string) {
   return {
     kept: `projection/kept/${layer}`,
     keptRatio: `projection/kept_ratio/${layer}`,
@@ -21,8 +33,8 @@ export function projectionTags(layer: string) {
 
 /** The scalars the HParams tab compares sweep runs by; it takes each run's last value. */
 export const SWEEP_METRICS: readonly MetricInfo[] = [
-  { tag: 'continual/ACC', displayName: 'ACC (%)', description: 'mean final test accuracy' },
-  { tag: 'continual/BWT', displayName: 'BWT (pp)', description: 'backward transfer' },
+  { tag: CONTINUAL_TAGS.ACC, displayName: 'ACC (%)', description: 'mean final test accuracy' },
+  { tag: CONTINUAL_TAGS.BWT, displayName: 'BWT (pp)', description: 'backward transfer' },
 ];
 
 /** Kept dimensions (absolute and kept/n) and the log10 eigenvalue spectrum of every layer. */

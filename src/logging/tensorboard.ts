@@ -4,10 +4,11 @@
  * (tensorflow/core/lib/io/record_writer.cc). Scalars, histograms, Markdown text and the
  * HParams plugin's summaries.
  */
-import { mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppendOnlyFile, reopenTruncated } from './append-only-file.js';
+import { writeAtomic } from '../util/write-atomic.js';
+import { AppendOnlyFile, openAppendOnly } from './append-only-file.js';
 import { maskedCrc32c } from './crc32c.js';
 import {
   decodeFields,
@@ -16,8 +17,10 @@ import {
   fieldFloat,
   fieldInt64,
   fieldString,
+  findField,
   type ProtoField,
   ProtoWriter,
+  stringField,
 } from './protobuf.js';
 import {
   DEFAULT_BUCKETS,
@@ -178,7 +181,7 @@ export class TensorBoardWriter {
   constructor(dir: string, options: TensorBoardWriterOptions = {}) {
     this.now = options.now ?? Date.now;
     if (options.resume) {
-      this.file = reopenTruncated(options.resume.path, options.resume.bytes);
+      this.file = openAppendOnly(options.resume.path, options.resume.bytes);
       return;
     }
     const base = `events.out.tfevents.${Math.floor(this.now() / 1000)}.${options.hostname ?? hostname()}`;
@@ -217,7 +220,7 @@ export class TensorBoardWriter {
     hparams: Readonly<Record<string, HparamValue>>,
     options: { group?: string } = {},
   ): void {
-    this.hparams('sessionStart', (now) => ({
+    this.hparams((now) => ({
       kind: 'sessionStart',
       hparams,
       group: options.group ?? '',
@@ -227,7 +230,7 @@ export class TensorBoardWriter {
 
   /** TensorBoard keeps the first end status a session reports, so write it once, at the end. */
   hparamsSessionEnd(status: SessionStatus): void {
-    this.hparams('sessionEnd', (now) => ({ kind: 'sessionEnd', status, endTimeSecs: now }));
+    this.hparams((now) => ({ kind: 'sessionEnd', status, endTimeSecs: now }));
   }
 
   flush(): void {
@@ -238,18 +241,10 @@ export class TensorBoardWriter {
     this.file.close();
   }
 
-  /** At step 0, as TensorBoard's own writer; the session times equal the event's wall time. */
-  private hparams(
-    tag: keyof typeof HPARAMS_TAGS,
-    data: (wallTime: number) => HparamsPluginData,
-  ): void {
+  /** The session times equal the event's wall time. */
+  private hparams(data: (wallTime: number) => HparamsPluginData): void {
     const wallTime = this.wallTime();
-    this.append({
-      wallTime,
-      step: 0,
-      scalars: [],
-      hparams: [{ tag: HPARAMS_TAGS[tag], data: data(wallTime) }],
-    });
+    this.append(hparamsEvent(wallTime, data(wallTime)));
   }
 
   private summary(step: number, values: Partial<Summaries>): void {
@@ -286,14 +281,18 @@ export function writeHparamsExperiment(
   const data: HparamsPluginData = { kind: 'experiment', experiment, timeCreatedSecs: wallTime };
   const events: DecodedEvent[] = [
     { wallTime, step: 0, fileVersion: FILE_VERSION, scalars: [] },
-    { wallTime, step: 0, scalars: [], hparams: [{ tag: HPARAMS_TAGS.experiment, data }] },
+    hparamsEvent(wallTime, data),
   ];
   const path = join(dir, HPARAMS_EXPERIMENT_FILE);
   // The temporary name lacks "tfevents", so TensorBoard never reads a half-written file.
   const tmp = join(dir, `.hparams-experiment.${process.pid}.tmp`);
-  writeFileSync(tmp, Buffer.concat(events.map((e) => frameRecord(encodeEvent(e)))));
-  renameSync(tmp, path);
+  writeAtomic(path, Buffer.concat(events.map((e) => frameRecord(encodeEvent(e)))), tmp);
   return path;
+}
+
+/** At step 0, as TensorBoard's own writer; the plugin finds each kind of data by its tag. */
+function hparamsEvent(wallTime: number, data: HparamsPluginData): DecodedEvent {
+  return { wallTime, step: 0, scalars: [], hparams: [{ tag: HPARAMS_TAGS[data.kind], data }] };
 }
 
 // Two writers started in the same second in one dir would otherwise clobber each other.
@@ -388,15 +387,15 @@ function decodeSummary(data: Uint8Array, into: Summaries): void {
   for (const f of decodeFields(data)) {
     if (f.field !== SUMMARY_VALUE) continue;
     const v = decodeFields(fieldBytes(f));
-    const tag = stringOf(v, VALUE_TAG) ?? '';
-    const simple = v.find((x) => x.field === VALUE_SIMPLE_VALUE);
-    const histo = v.find((x) => x.field === VALUE_HISTO);
-    const tensor = v.find((x) => x.field === VALUE_TENSOR);
+    const tag = stringField(v, VALUE_TAG);
+    const simple = findField(v, VALUE_SIMPLE_VALUE);
+    const histo = findField(v, VALUE_HISTO);
+    const tensor = findField(v, VALUE_TENSOR);
     const plugin = pluginOf(v);
     if (simple) into.scalars.push({ tag, value: fieldFloat(simple) });
     else if (histo) into.histograms.push({ tag, histogram: decodeHistogram(fieldBytes(histo)) });
     else if (plugin?.name === TEXT_PLUGIN && tensor) {
-      const text = stringOf(decodeFields(fieldBytes(tensor)), TENSOR_STRING_VAL) ?? '';
+      const text = stringField(decodeFields(fieldBytes(tensor)), TENSOR_STRING_VAL);
       into.texts.push({ tag, text });
     } else if (plugin?.name === HPARAMS_PLUGIN) {
       into.hparams.push({ tag, data: decodeHparamsPluginData(plugin.content) });
@@ -405,20 +404,15 @@ function decodeSummary(data: Uint8Array, into: Summaries): void {
 }
 
 function pluginOf(value: readonly ProtoField[]): { name: string; content: Uint8Array } | null {
-  const metadata = value.find((x) => x.field === VALUE_METADATA);
+  const metadata = findField(value, VALUE_METADATA);
   const data = metadata
-    ? decodeFields(fieldBytes(metadata)).find((x) => x.field === METADATA_PLUGIN_DATA)
+    ? findField(decodeFields(fieldBytes(metadata)), METADATA_PLUGIN_DATA)
     : undefined;
   if (!data) return null;
   const fields = decodeFields(fieldBytes(data));
-  const content = fields.find((x) => x.field === PLUGIN_CONTENT);
+  const content = findField(fields, PLUGIN_CONTENT);
   return {
-    name: stringOf(fields, PLUGIN_NAME) ?? '',
+    name: stringField(fields, PLUGIN_NAME),
     content: content ? fieldBytes(content) : new Uint8Array(0),
   };
-}
-
-function stringOf(fields: readonly ProtoField[], field: number): string | undefined {
-  const f = fields.find((x) => x.field === field);
-  return f ? fieldString(f) : undefined;
 }

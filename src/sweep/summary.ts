@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toCsv } from '../logging/csv.js';
-import { writeAtomic } from '../logging/run-logger.js';
 import type { RunResults, RunStatus } from '../metrics/run-results.js';
 import { mean, sampleStd } from '../util/stats.js';
+import { writeAtomic } from '../util/write-atomic.js';
 import type { GridPoint } from './grid.js';
 import type { PlannedRun, SweepSpec } from './sweep-plan.js';
 

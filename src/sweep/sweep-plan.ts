@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { applyOverrides, ConfigError } from '../config/load-config.js';
 import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema.js';
-import { writeAtomic } from '../logging/run-logger.js';
 import { parseConfig } from '../registry/experiment-config.js';
 import { RunFolderError } from '../train/run-folder.js';
+import { writeAtomic } from '../util/write-atomic.js';
 import { type GridAxis, type GridPoint, gridPoints, pointLabel } from './grid.js';
 
 /** What a sweep is: one base config, varied over a grid and repeated over seeds. */

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LogPositions } from '../logging/run-logger.js';
 import type { ContinualModel } from '../models/continual-model.js';
 
 /**
@@ -25,8 +26,8 @@ export interface CheckpointState {
   readonly results: unknown;
   readonly strategy: unknown;
   readonly weights: Float32Array[];
-  /** Byte length of each log file (relative path) when the checkpoint was taken. */
-  readonly logs: Readonly<Record<string, number>>;
+  /** Where each log file ended when the checkpoint was taken. */
+  readonly logs: LogPositions;
 }
 
 /** A checkpoint that exists but cannot be trusted; the message names the damaged file. */

@@ -4,7 +4,8 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { Scenario } from '../data/scenario.js';
 import { type TaskSequence, taskLabel } from '../data/task-sequence.js';
 import { ConsoleProgress } from '../logging/console-progress.js';
-import { RunLogger, type RunLoggerOptions, taskTag } from '../logging/run-logger.js';
+import { RunLogger, type RunLoggerOptions } from '../logging/run-logger.js';
+import { taskTag } from '../logging/tensorboard-run.js';
 import { boundaryMonitor, type WorkMonitor } from '../logging/work-monitor.js';
 import {
   averageAccuracy,
@@ -112,6 +113,8 @@ interface RunState {
   readonly strategy: Strategy;
   readonly scenario: Scenario;
   results: Mutable<RunResults>;
+  /** A copy of `results` as the last checkpoint holds them: what an interrupted run goes back to. */
+  checkpointed: Mutable<RunResults> | null;
   rng: Rng;
   completedTasks: number;
   /** Continues a checkpoint (even one taken before the first task). */
@@ -161,11 +164,11 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
     await trainTasks(options, state, logger, log);
     const done = state.completedTasks === sequence.tasks.length;
     state.results.status = done ? 'completed' : 'interrupted';
-    logger.results(state.results);
+    logger.status(state.results);
     if (done) logger.end('success');
     return state.results;
   } catch (err) {
-    recordFailure(err, state, logger, options);
+    recordFailure(err, state, logger);
     throw err instanceof RunInterrupted ? new RunInterrupted(outDir, state.completedTasks) : err;
   } finally {
     logger.close();
@@ -201,6 +204,7 @@ async function startState(
     strategy: createStrategy(config),
     scenario,
     results: emptyResults(config, sequence, backend),
+    checkpointed: null,
     rng: rng.fork(),
     completedTasks: 0,
     resumed: checkpoint !== null,
@@ -209,6 +213,7 @@ async function startState(
   try {
     loadModelWeights(model, checkpoint.weights);
     state.results = checkpoint.results as Mutable<RunResults>;
+    state.checkpointed = structuredClone(state.results);
     state.results.status = 'running';
     state.rng = new Rng(checkpoint.rngState);
     state.completedTasks = checkpoint.completedTasks;
@@ -244,7 +249,7 @@ async function trainTasks(
 ): Promise<void> {
   const { config, sequence, outDir } = options;
   const progress = config.log.progress ? new ConsoleProgress() : null;
-  const checkpoint = () =>
+  const checkpoint = () => {
     saveCheckpoint(outDir, {
       completedTasks: state.completedTasks,
       rngState: state.rng.state(),
@@ -253,6 +258,8 @@ async function trainTasks(
       weights: modelWeights(state.model),
       logs: logger.positions(),
     });
+    state.checkpointed = structuredClone(state.results);
+  };
   if (!state.resumed) {
     await evaluateInitial(contextAt(options, state, 0), state.results, logger);
     logger.results(state.results);
@@ -304,12 +311,7 @@ async function trainTasks(
  * Marks the run's record with how it ended. A diverged or failed run keeps the numbers it
  * had and says why; an interrupted one goes back to its last checkpoint's record.
  */
-function recordFailure(
-  err: unknown,
-  state: RunState,
-  logger: RunLogger,
-  options: RunOptions,
-): void {
+function recordFailure(err: unknown, state: RunState, logger: RunLogger): void {
   const results = state.results;
   if (err instanceof DivergenceError) {
     err.place.task ??= state.completedTasks;
@@ -318,9 +320,10 @@ function recordFailure(
     logger.record({ type: 'diverged', ...results.divergence, message: err.message });
     logger.end('failure');
   } else if (err instanceof RunInterrupted) {
-    const saved = loadCheckpoint(options.outDir).results as Mutable<RunResults>;
+    // Training, the only place that stops on request, starts after the first checkpoint.
+    const saved = state.checkpointed ?? results;
     saved.status = 'interrupted';
-    logger.results(saved);
+    logger.status(saved);
     return;
   } else {
     results.status = 'failed';

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ExperimentConfig } from '../config/schema.js';
-import { writeAtomic } from '../logging/run-logger.js';
+import { RUN_LOG_ENTRIES } from '../logging/run-logger.js';
+import { writeAtomic } from '../util/write-atomic.js';
 import { hasCheckpoint } from './checkpoint.js';
 
 /**
@@ -18,11 +19,7 @@ export class RunFolderError extends Error {}
 const RUN_ENTRIES = [
   'config.json',
   'run.json',
-  'results.json',
-  'metrics.jsonl',
-  'accuracy-matrix.csv',
-  'report.html',
-  'tb',
+  ...RUN_LOG_ENTRIES,
   'checkpoint',
   'checkpoint.tmp',
   'checkpoint.old',

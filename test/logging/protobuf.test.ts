@@ -8,7 +8,9 @@ import {
   fieldInt64,
   fieldString,
   fieldUint64,
+  findField,
   ProtoWriter,
+  stringField,
 } from '../../src/logging/protobuf.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -100,5 +102,17 @@ describe('repeated doubles', () => {
     expect(() => fieldDoubles(decodeFields(new ProtoWriter().varint(6, 1).finish())[0])).toThrow(
       /wire type/,
     );
+  });
+});
+
+describe('findField and stringField', () => {
+  it('take a field’s first occurrence; an absent string reads as proto3’s default', () => {
+    const fields = decodeFields(
+      new ProtoWriter().string(1, 'a').string(1, 'b').varint(2, 5).finish(),
+    );
+    expect(stringField(fields, 1)).toBe('a');
+    expect(fieldInt64(findField(fields, 2)!)).toBe(5);
+    expect(findField(fields, 3)).toBeUndefined();
+    expect(stringField(fields, 3)).toBe('');
   });
 });
