@@ -75,14 +75,14 @@ export function loadReproduction(nameOrPath: string): ReproductionSpec {
 
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** The sweep a spec describes, with the caller's own overrides (a data dir, say) on top. */
-export function reproductionSweep(spec: ReproductionSpec, sets: readonly string[]): SweepSpec {
+/** The sweep a spec describes; the caller's own overrides (a data dir, say) go on its base. */
+export function reproductionSweep(spec: ReproductionSpec): SweepSpec {
   const axes: GridAxis[] = Object.entries(spec.grid).map(([key, values]) => ({
     key,
     values: values.map(asText),
   }));
   return {
-    base: applyOverrides(loadPreset(spec.preset), [...spec.set, ...sets]),
+    base: applyOverrides(loadPreset(spec.preset), spec.set),
     source: `reproduction '${spec.title}' (preset ${spec.preset})`,
     axes,
     seeds: spec.seeds,
