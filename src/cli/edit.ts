@@ -72,12 +72,13 @@ interface Variant {
 export async function main(argv: string[]): Promise<number> {
   let args: EditArgs;
   try {
-    args = parse(argv);
-  } catch (err) {
-    if ((err as Error).message === 'help') {
+    const values = parse(argv);
+    if (values.help) {
       console.log(USAGE);
       return 0;
     }
+    args = editArgs(values);
+  } catch (err) {
     console.error(`edit: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
@@ -92,14 +93,15 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     const sequence = await loadSequence(config);
+    const scenario = new Scenario('task', sequence);
     if (!args.run) {
       checkNewRunFolder(dir, false);
       console.log(`training ${args.config ?? `preset '${args.preset ?? 'default'}'`} into ${dir}`);
       await runContinual({ config, sequence, backend, outDir: dir, log: (l) => console.log(l) });
     }
-    const { model, seenTasks } = await loadTrained(config, sequence, dir);
+    const { model, seenTasks } = await loadTrained(config, sequence, scenario, dir);
     try {
-      const report = await editExperiment(model, sequence, config, seenTasks, args);
+      const report = await editExperiment(model, sequence, scenario, config, seenTasks, args);
       printReport(report);
       const file = join(dir, 'edit-results.json');
       writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -113,8 +115,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse(argv: string[]): EditArgs {
-  const { values } = parseArgs({
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       ...RUN_OPTIONS,
@@ -126,8 +128,10 @@ function parse(argv: string[]): EditArgs {
       l2: { type: 'string' },
     },
     strict: true,
-  });
-  if (values.help) throw new Error('help');
+  }).values;
+}
+
+function editArgs(values: ReturnType<typeof parse>): EditArgs {
   if (values.run && (values.preset || values.config))
     throw new Error('give --run, or --preset/--config, not both');
   if (values.run && values.out)
@@ -170,10 +174,11 @@ function runConfig(args: EditArgs): Promise<ExperimentConfig> {
 async function loadTrained(
   config: ExperimentConfig,
   sequence: TaskSequence,
+  scenario: Scenario,
   dir: string,
 ): Promise<{ model: ContinualModel; seenTasks: number }> {
   const checkpoint = loadCheckpoint(dir);
-  const heads = new Scenario('task', sequence).headSizes();
+  const heads = scenario.headSizes();
   const model = await createModel(config, sequence.inputShape, heads, new Rng(config.seed));
   try {
     loadModelWeights(model, checkpoint.weights);
@@ -189,6 +194,7 @@ async function loadTrained(
 async function editExperiment(
   model: ContinualModel,
   sequence: TaskSequence,
+  scenario: Scenario,
   config: ExperimentConfig,
   seenTasks: number,
   args: EditArgs,
@@ -199,7 +205,6 @@ async function editExperiment(
   }
   const norm = sequence.normalization;
   const bs = config.train.evalBatchSize;
-  const scenario = new Scenario('task', sequence);
   const layer = lastHiddenDense(model);
   const tasks = sequence.tasks.slice(0, seenTasks);
   const test = tasks[task].test;

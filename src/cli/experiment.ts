@@ -5,12 +5,11 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { configKeys, formatConfigKeys } from '../registry/config-help.js';
 import { loadConfig } from '../registry/experiment-config.js';
 import { loadSequence } from '../registry/load-sequence.js';
-import { type CheckpointState, hasCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { RunInterrupted, runContinual } from '../train/continual-run.js';
 import {
-  type ConfigChange,
   checkNewRunFolder,
-  checkResumeConfig,
+  type ResumePoint,
+  resumePoint,
   savedConfig,
 } from '../train/run-folder.js';
 import { reportCliError, UsageError } from './cli-errors.js';
@@ -96,11 +95,9 @@ async function experiment(values: ReturnType<typeof parse>): Promise<number> {
   }
 }
 
-interface RunPlan {
+interface RunPlan extends ResumePoint {
   readonly config: ExperimentConfig;
   readonly outDir: string;
-  readonly checkpoint: CheckpointState | null;
-  readonly changes: readonly ConfigChange[];
 }
 
 /** The config and folder of the run, every check done before anything is written. */
@@ -126,10 +123,7 @@ async function planRun(values: ReturnType<typeof parse>): Promise<RunPlan> {
   const saved = await loadConfig(savedConfig(dir), source);
   const { raw } = rawConfig(values, { raw: saved, source });
   const config = await loadConfig(raw, source);
-  const changes = checkResumeConfig(dir, saved, config);
-  // Killed before its first checkpoint: the run starts again in its own folder.
-  const checkpoint = hasCheckpoint(dir) ? loadCheckpoint(dir) : null;
-  return { config, outDir: dir, checkpoint, changes };
+  return { config, outDir: dir, ...resumePoint(dir, saved, config) };
 }
 
 function parse(argv: string[]) {

@@ -11,7 +11,7 @@ interface Command {
   readonly load: () => Promise<{ main(argv: string[]): Promise<number> }>;
 }
 
-export const COMMANDS: Readonly<Record<string, Command>> = {
+const COMMANDS: Readonly<Record<string, Command>> = {
   experiment: {
     summary: 'train a task sequence with one strategy, or resume a run',
     load: () => import('./experiment.js'),
@@ -38,7 +38,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
 };
 
-export function usage(): string {
+function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(
     ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,

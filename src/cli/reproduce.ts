@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load-config.js';
-import { loadConfig } from '../registry/experiment-config.js';
 import {
   loadReproduction,
   type ReproductionSpec,
@@ -10,8 +9,8 @@ import {
   writeReproduction,
 } from '../sweep/reproduction.js';
 import { reportCliError } from './cli-errors.js';
-import { RUN_OPTIONS, timestamp } from './run-options.js';
-import { collectSweep, runOrShard } from './sweep.js';
+import { RUN_OPTIONS, rawConfig, timestamp } from './run-options.js';
+import { collectSweep, runOrShard, sweepBase } from './sweep.js';
 
 const USAGE = `usage: nullspace-cl reproduce <spec> [--shard i/n | --shard auto | --collect] [--out DIR]
                               [--set KEY=VALUE ...] [--import MODULE ...] [--backend NAME]`;
@@ -42,13 +41,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const spec = loadReproduction(args.spec);
-    const sweep = reproductionSweep(spec, args.values.set ?? []);
-    const imports = args.values.import ?? [];
-    const base = imports.length ? { ...sweep.base, imports } : sweep.base;
-    await loadConfig(base, sweep.source);
     const outDir = args.values.out ?? join('runs', `reproduce-${args.name}-${timestamp()}`);
     const finish = (dir: string) => report(spec, dir);
     if (args.values.collect) return finish(outDir);
+    const sweep = reproductionSweep(spec);
+    const { raw, source } = rawConfig(args.values, { raw: sweep.base, source: sweep.source });
+    const base = await sweepBase(raw, source);
     return await runOrShard({ ...sweep, base }, outDir, args.values, finish);
   } catch (err) {
     return reportCliError('reproduce', err);

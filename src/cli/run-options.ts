@@ -56,6 +56,7 @@ export function rawConfig(
   const raw = applyOverrides(start.raw, overrides);
   if (values.import?.length) {
     const listed = Array.isArray(raw.imports) ? (raw.imports as string[]) : [];
+    // Absolute already, so that a module a resumed run's saved config lists is not added twice.
     raw.imports = [...new Set([...listed, ...values.import.map(resolveImport)])];
   }
   return { raw, source: start.source };

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, selectBackend } from '../backend/select-backend.js';
 import { ConfigError } from '../config/load-config.js';
-import { loadConfig } from '../registry/experiment-config.js';
+import type { ExperimentConfigInput } from '../config/schema.js';
+import { parseConfig, resolveImports } from '../registry/experiment-config.js';
 import { checkAxes, parseGridAxis, parseSeeds } from '../sweep/grid.js';
 import { runSweepRuns } from '../sweep/run-sweep.js';
 import { parseShard, type Shard } from '../sweep/shard.js';
@@ -113,20 +114,34 @@ async function sweepSpec(args: ReturnType<typeof parse>): Promise<SweepSpec> {
   const axes = (args.grid ?? []).map(parseGridAxis);
   checkAxes(axes);
   const { raw, source } = rawConfig(args);
-  await loadConfig(raw, source);
+  const base = await sweepBase(raw, source);
   const seeds = args.seeds !== undefined ? parseSeeds(args.seeds) : [0];
-  return { base: raw, source, axes, seeds };
+  return { base, source, axes, seeds };
+}
+
+/**
+ * A sweep's base config with its plugins imported, checked before any run starts. Their paths
+ * are made absolute here because every run's config is parsed again from the base: its
+ * config.json then names the same files when the run is resumed from another directory.
+ */
+export async function sweepBase(
+  raw: ExperimentConfigInput,
+  source: string,
+): Promise<ExperimentConfigInput> {
+  const base = await resolveImports(raw, source);
+  parseConfig(base, source);
+  return base;
 }
 
 /** Gathers the runs under --out into the summary; 1 when any run is missing or failed. */
 function collect(args: { out?: string }): number {
+  if (!args.out) throw new UsageError('--collect needs --out DIR (the sweep folder)');
   const { incomplete } = collectSweep(args.out);
   return incomplete.length > 0 ? 1 : 0;
 }
 
 /** The sweep in `outDir` summarised (sweep.md/csv/json written) and printed. */
-export function collectSweep(outDir: string | undefined): SweepSummary {
-  if (!outDir) throw new UsageError('--collect needs --out DIR (the sweep folder)');
+export function collectSweep(outDir: string): SweepSummary {
   const spec = readPlan(outDir);
   const summary = writeSummary(outDir, spec, collectRuns(outDir, plannedRuns(spec)));
   const { rows, incomplete } = summary;

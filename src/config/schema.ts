@@ -22,7 +22,7 @@ const lr = z.strictObject({
   bn: z.number().positive().default(5e-4).describe('learning rate of BatchNorm scales and shifts'),
 });
 
-export const SCENARIOS = ['task', 'domain', 'class'] as const;
+const SCENARIOS = ['task', 'domain', 'class'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The data keys every data set shares; a data set's own settings go in `data.<name>`. */

@@ -80,19 +80,28 @@ function withSection<T extends Record<string, unknown>>(
 }
 
 /**
- * Imports the modules a config names in `imports` (plugins that register components), then
- * parses it. Relative paths are taken from the working directory and saved absolute, so a run
- * resumed from elsewhere loads the same files.
+ * Imports the modules a config names in `imports` (plugins that register components) and
+ * returns the config with their paths absolute. Relative paths are taken from the working
+ * directory; saved absolute, they load the same files when a run is resumed from elsewhere.
  */
-export async function loadConfig(input: ExperimentConfigInput, source: string) {
-  const imports = z.array(z.string().min(1)).optional().safeParse(input.imports);
-  if (!imports.success)
+export async function resolveImports(
+  input: ExperimentConfigInput,
+  source: string,
+): Promise<ExperimentConfigInput> {
+  if (input.imports === undefined) return input;
+  const listed = coreSections.imports.safeParse(input.imports);
+  if (!listed.success)
     throw new ConfigError(
       `invalid config (${source}):\n  imports: expected a list of module paths`,
     );
-  const resolved = (imports.data ?? []).map(resolveImport);
-  for (const specifier of resolved) await importPlugin(specifier);
-  return parseConfig({ ...input, ...(imports.data ? { imports: resolved } : {}) }, source);
+  const imports = listed.data.map(resolveImport);
+  for (const specifier of imports) await importPlugin(specifier);
+  return { ...input, imports };
+}
+
+/** Imports the config's plugins (see resolveImports), then parses it. */
+export async function loadConfig(input: ExperimentConfigInput, source: string) {
+  return parseConfig(await resolveImports(input, source), source);
 }
 
 /** File paths become absolute; package names stay as they are. */

@@ -14,9 +14,10 @@ import { datasets, loadDataset } from './components.js';
  */
 export async function loadSequence(config: ExperimentConfig): Promise<TaskSequence> {
   const d = config.data;
+  const tasks = d.tasks ?? datasets.get(d.dataset).options.defaultTasks;
   const source = await loadDataset(config);
-  const base = isTaskSequence(source) ? readySequence(source, d) : split(source, d);
-  const count = d.tasks ?? datasets.get(d.dataset).options.defaultTasks ?? base.tasks.length;
+  const base = isTaskSequence(source) ? readySequence(source, d) : split(source, d, tasks);
+  const count = tasks ?? base.tasks.length;
   const transformed =
     d.transform === 'permuted'
       ? permutedSequence(base, { seed: config.seed, tasks: count })
@@ -40,11 +41,12 @@ function readySequence(sequence: TaskSequence, d: DataConfig): TaskSequence {
   return sequence;
 }
 
-function split(dataset: LabelledDataset, d: DataConfig): TaskSequence {
-  return splitDataset(dataset, taskSplit(dataset, d));
+/** `tasks`: data.tasks or the data set's usual split. */
+function split(dataset: LabelledDataset, d: DataConfig, tasks: number | undefined): TaskSequence {
+  return splitDataset(dataset, taskSplit(dataset, d, tasks));
 }
 
-function taskSplit(dataset: LabelledDataset, d: DataConfig): TaskSplit {
+function taskSplit(dataset: LabelledDataset, d: DataConfig, tasks: number | undefined): TaskSplit {
   if (d.tasksFile !== null) {
     return { taskClasses: readTasksFile(d.tasksFile, dataset.classNames, dataset.displayNames) };
   }
@@ -52,7 +54,6 @@ function taskSplit(dataset: LabelledDataset, d: DataConfig): TaskSplit {
     d.classOrder === 'natural' ? 'natural' : { shuffleSeed: d.classOrder };
   // Permuted/rotated sequences reuse every class in every task: the base is one task.
   if (d.transform !== 'none') return { tasks: 1, classOrder };
-  const tasks = d.tasks ?? datasets.get(d.dataset).options.defaultTasks;
   if (tasks === undefined) {
     throw new Error(`data set '${d.dataset}' has no usual split: set data.tasks or data.tasksFile`);
   }

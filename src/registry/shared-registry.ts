@@ -15,9 +15,6 @@ export interface RegistryEntry<F, O extends RegisterOptions = RegisterOptions> {
   readonly factory: F;
   /** Strict schema of the component's own config section; null when it has no settings. */
   readonly settings: z.ZodObject | null;
-  /** One line for --help. */
-  readonly summary: string;
-  readonly builtin: boolean;
   readonly options: O;
 }
 
@@ -62,14 +59,8 @@ export class Registry<F, O extends RegisterOptions = RegisterOptions> {
       name,
       factory,
       settings: settings === undefined ? null : toStrictObject(settings),
-      summary: options.summary ?? '',
-      builtin: options.builtin ?? false,
       options,
     });
-  }
-
-  has(name: string): boolean {
-    return this.entries.has(name);
   }
 
   /** The entry, or an error that lists the registered names. */

@@ -68,16 +68,21 @@ export function pointLabel(point: GridPoint): string {
   return point.length === 0 ? 'base' : point.join(',').replace(/[/\\\s]/g, '_');
 }
 
+/** A grid point's `key=value` entry as key and value; the value may hold '=' itself. */
+export function splitAssignment(kv: string): [key: string, value: string] {
+  const eq = kv.indexOf('=');
+  return [kv.slice(0, eq), kv.slice(eq + 1)];
+}
+
 /** The point as `{key: value}`, values read as JSON where they parse (`a=10` → 10). */
 export function pointValues(point: GridPoint): Record<string, unknown> {
   return Object.fromEntries(
     point.map((kv) => {
-      const eq = kv.indexOf('=');
-      const text = kv.slice(eq + 1);
+      const [key, text] = splitAssignment(kv);
       try {
-        return [kv.slice(0, eq), JSON.parse(text)];
+        return [key, JSON.parse(text)];
       } catch {
-        return [kv.slice(0, eq), text];
+        return [key, text];
       }
     }),
   );

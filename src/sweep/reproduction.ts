@@ -11,7 +11,7 @@ import { markdownTable, meanStd, type SweepRow } from './summary.js';
 import type { SweepSpec } from './sweep-plan.js';
 
 /** Where the shipped specs live: experiments/reproductions/*.json. */
-export const REPRODUCTION_DIR = fileURLToPath(
+const REPRODUCTION_DIR = fileURLToPath(
   new URL('../../experiments/reproductions/', import.meta.url),
 );
 
@@ -21,7 +21,7 @@ const published = z.strictObject({
 });
 
 /** A published table as data: the runs that reproduce it and the values it reports. */
-export const reproductionSpec = z.strictObject({
+const reproductionSpec = z.strictObject({
   title: z.string().min(1),
   /** The paper, table or figure the values come from. */
   reference: z.string().min(1),
@@ -75,14 +75,14 @@ export function loadReproduction(nameOrPath: string): ReproductionSpec {
 
 const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** The sweep a spec describes, with the caller's own overrides (a data dir, say) on top. */
-export function reproductionSweep(spec: ReproductionSpec, sets: readonly string[]): SweepSpec {
+/** The sweep a spec describes; the caller's own overrides (a data dir, say) go on its base. */
+export function reproductionSweep(spec: ReproductionSpec): SweepSpec {
   const axes: GridAxis[] = Object.entries(spec.grid).map(([key, values]) => ({
     key,
     values: values.map(asText),
   }));
   return {
-    base: applyOverrides(loadPreset(spec.preset), [...spec.set, ...sets]),
+    base: applyOverrides(loadPreset(spec.preset), spec.set),
     source: `reproduction '${spec.title}' (preset ${spec.preset})`,
     axes,
     seeds: spec.seeds,
@@ -191,10 +191,7 @@ export function reproductionMarkdown(
   ].join('\n');
 }
 
-export function reproductionHtml(
-  spec: ReproductionSpec,
-  comparisons: readonly Comparison[],
-): string {
+function reproductionHtml(spec: ReproductionSpec, comparisons: readonly Comparison[]): string {
   const row = (c: Comparison) =>
     `<tr class="${c.within === false ? 'off' : ''}">${cells(c)
       .map((x) => `<td>${escapeHtml(x)}</td>`)

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/select-backend.js';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -6,15 +5,16 @@ import type { TaskSequence } from '../data/task-sequence.js';
 import { sweepHparams } from '../logging/tb-hparams.js';
 import { writeHparamsExperiment } from '../logging/tensorboard.js';
 import { SWEEP_METRICS } from '../logging/tensorboard-run.js';
-import type { RunResults } from '../metrics/run-results.js';
 import { parseConfig } from '../registry/experiment-config.js';
 import { loadSequence } from '../registry/load-sequence.js';
-import { type CheckpointState, hasCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
+import type { CheckpointState } from '../train/checkpoint.js';
 import { RunInterrupted, runContinual } from '../train/continual-run.js';
 import {
   type ConfigChange,
   checkResumeConfig,
   holdsRun,
+  readResults,
+  resumePoint,
   savedConfig,
 } from '../train/run-folder.js';
 import { pointLabel, pointValues } from './grid.js';
@@ -40,16 +40,16 @@ type RunState =
 function runState(dir: string, config: ExperimentConfig): RunState {
   if (!holdsRun(dir)) return { kind: 'fresh', replace: false };
   const saved = parseConfig(savedConfig(dir), join(dir, 'config.json'));
-  const changes = checkResumeConfig(dir, saved, config);
-  const resultsPath = join(dir, 'results.json');
-  const status = existsSync(resultsPath)
-    ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as RunResults).status
-    : null;
-  if (status === 'completed') return { kind: 'done' };
-  // A diverged run would diverge again: it is reported, not retried.
-  if (status === 'diverged') return { kind: 'ended' };
-  if (!hasCheckpoint(dir)) return { kind: 'fresh', replace: true };
-  return { kind: 'resume', checkpoint: loadCheckpoint(dir), changes };
+  const status = readResults(dir)?.status ?? null;
+  if (status === 'completed' || status === 'diverged') {
+    // Refused like a resume: a finished run of another config must not enter the table.
+    checkResumeConfig(dir, saved, config);
+    // A diverged run would diverge again: it is reported, not retried.
+    return { kind: status === 'completed' ? 'done' : 'ended' };
+  }
+  // Finished runs are not resumed, so only these pay for loading the checkpoint.
+  const { checkpoint, changes } = resumePoint(dir, saved, config);
+  return checkpoint ? { kind: 'resume', checkpoint, changes } : { kind: 'fresh', replace: true };
 }
 
 /**
@@ -74,15 +74,12 @@ export async function runSweepRuns(
     all.map((run, i) => ({ run, config: allConfigs[i], hparams: allHparams.runs[i] })),
     shard,
   );
-  const runs = mine.map((m) => m.run);
-  const configs = mine.map((m) => m.config);
-  const hparams = { runs: mine.map((m) => m.hparams) };
   const sequenceFor = sequenceCache();
   let failures = 0;
-  for (const [i, run] of runs.entries()) {
+  for (const [i, { run, config, hparams }] of mine.entries()) {
     const dir = join(outDir, run.dir);
-    const label = `[${i + 1}/${runs.length}] ${pointLabel(run.point)} seed ${run.seed}`;
-    const state = runState(dir, configs[i]);
+    const label = `[${i + 1}/${mine.length}] ${pointLabel(run.point)} seed ${run.seed}`;
+    const state = runState(dir, config);
     if (state.kind === 'done' || state.kind === 'ended') {
       options.log(`${label}: ${state.kind === 'done' ? 'finished' : 'diverged'} earlier, ${dir}`);
       continue;
@@ -90,15 +87,15 @@ export async function runSweepRuns(
     options.log(`${label}: ${state.kind === 'resume' ? 'resuming' : 'running'} in ${dir}`);
     try {
       await runContinual({
-        config: configs[i],
-        sequence: await sequenceFor(configs[i]),
+        config,
+        sequence: await sequenceFor(config),
         backend: options.backend,
         outDir: dir,
         resume: state.kind === 'resume' ? state.checkpoint : undefined,
         changes: state.kind === 'resume' ? state.changes : undefined,
         replace: state.kind === 'fresh' && state.replace,
         signal: options.signal,
-        hparams: { values: hparams.runs[i], group: pointLabel(run.point) },
+        hparams: { values: hparams, group: pointLabel(run.point) },
         log: (line) => options.log(`  ${line}`),
       });
     } catch (err) {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { toCsv } from '../logging/csv.js';
-import type { RunResults, RunStatus } from '../metrics/run-results.js';
+import type { RunStatus } from '../metrics/run-results.js';
+import { readResults } from '../train/run-folder.js';
 import { mean, sampleStd } from '../util/stats.js';
 import { writeAtomic } from '../util/write-atomic.js';
-import type { GridPoint } from './grid.js';
+import { type GridPoint, splitAssignment } from './grid.js';
 import type { PlannedRun, SweepSpec } from './sweep-plan.js';
 
 /** One run of a sweep as its folder holds it; `missing` when it has no results yet. */
@@ -61,11 +62,11 @@ export function summariseSweep(runs: readonly SweepRun[]): SweepRow[] {
 
 /** The grid keys of the rows, in axis order, from their `key=value` entries. */
 function axisKeys(rows: readonly SweepRow[]): string[] {
-  return rows[0]?.point.map((kv) => kv.slice(0, kv.indexOf('='))) ?? [];
+  return rows[0]?.point.map((kv) => splitAssignment(kv)[0]) ?? [];
 }
 
 function axisValues(row: SweepRow): string[] {
-  return row.point.map((kv) => kv.slice(kv.indexOf('=') + 1));
+  return row.point.map((kv) => splitAssignment(kv)[1]);
 }
 
 export function meanStd(m: number | null, s: number | null): string {
@@ -110,8 +111,7 @@ export function sweepCsv(rows: readonly SweepRow[]): string {
 export function collectRuns(outDir: string, planned: readonly PlannedRun[]): SweepRun[] {
   return planned.map((run) => {
     const dir = join(outDir, run.dir);
-    const path = join(dir, 'results.json');
-    const r = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunResults) : null;
+    const r = readResults(dir);
     return {
       point: run.point,
       seed: run.seed,

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ExperimentConfig } from '../config/schema.js';
 import { RUN_LOG_ENTRIES } from '../logging/run-logger.js';
+import type { RunResults } from '../metrics/run-results.js';
 import { writeAtomic } from '../util/write-atomic.js';
-import { hasCheckpoint } from './checkpoint.js';
+import { type CheckpointState, hasCheckpoint, loadCheckpoint } from './checkpoint.js';
 
 /**
  * A run folder belongs to one run. These are the rules: a new run never writes into a folder
@@ -38,6 +39,12 @@ export function savedConfig(dir: string): Record<string, unknown> {
     throw new RunFolderError(`${dir} holds no run (no config.json): nothing to resume`);
   }
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+/** The results a run folder holds, or null when it holds none yet. */
+export function readResults(dir: string): RunResults | null {
+  const path = join(dir, 'results.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunResults) : null;
 }
 
 export interface ConfigChange {
@@ -83,6 +90,26 @@ export function checkResumeConfig(
     );
   }
   return changes;
+}
+
+export interface ResumePoint {
+  /** The allowed changes (see checkResumeConfig), for the run's history. */
+  readonly changes: readonly ConfigChange[];
+  /** The last checkpoint; null when the run was killed before its first one. */
+  readonly checkpoint: CheckpointState | null;
+}
+
+/**
+ * Where the run in `dir` continues with `requested`, once checkResumeConfig allows it: after
+ * its last checkpoint, or, without one, from the start in its own folder.
+ */
+export function resumePoint(
+  dir: string,
+  saved: ExperimentConfig,
+  requested: ExperimentConfig,
+): ResumePoint {
+  const changes = checkResumeConfig(dir, saved, requested);
+  return { changes, checkpoint: hasCheckpoint(dir) ? loadCheckpoint(dir) : null };
 }
 
 /** A new run may not take a folder that holds another run, unless told to replace it. */

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/sweep.js';
 import type { SweepRun } from '../../src/sweep/summary.js';
+import { ROOT } from './run-cli.js';
 
 describe('sweep CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nscl-sweep-'));
@@ -83,5 +84,29 @@ describe('sweep CLI', () => {
     expect(readFileSync(join(out, 'sweep.csv'), 'utf8').split('\n')[0]).toBe(
       'a,acc_mean,acc_std,bwt_mean,bwt_std,n',
     );
+  }, 60_000);
+
+  it("saves a config file's relative plugin path absolute in every run's config", async () => {
+    const plugin = join(ROOT, 'examples/custom-strategy.ts');
+    const file = join(dir, 'plugin-config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        strategy: 'l2-anchor',
+        imports: [`./${relative(process.cwd(), plugin)}`],
+      }),
+    );
+    const out = join(dir, 'plugin-sweep');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    let code: number;
+    try {
+      code = await main(['--config', file, '--backend', 'cpu', ...fast, '--out', out]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(code).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'base', 'seed0', 'config.json'), 'utf8'));
+    expect(config.strategy).toBe('l2-anchor');
+    expect(config.imports).toEqual([plugin]);
   }, 60_000);
 });

@@ -27,7 +27,7 @@ describe('reproduction specs', () => {
     ]);
     for (const name of reproductionNames()) {
       const spec = loadReproduction(name);
-      const sweep = reproductionSweep(spec, []);
+      const sweep = reproductionSweep(spec);
       for (const run of plannedRuns(sweep)) expect(() => runConfig(sweep, run)).not.toThrow();
     }
     const table1 = ['cifar100-10', 'cifar100-20', 'tinyimagenet-25'].map((p) =>
