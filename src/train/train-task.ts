@@ -195,13 +195,14 @@ export async function learnTask(
   const { config, task, sequence } = ctx;
   await strategy.beforeTask?.(ctx);
   const lr = config.train.lr;
+  // Without a transform the optimizer steps kernels and biases apart, skipping the joint step.
   const optimizer = new ProjectedOptimizer(
     {
       ...config.train,
       type: config.train.optimizer,
       lr: { ...lr, backbone: task === 0 ? lr.backboneFirstTask : lr.backbone },
     },
-    (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
+    strategy.transformUpdate && ((p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s),
   );
   try {
     await trainTask(ctx, strategy, optimizer, {
