@@ -114,8 +114,6 @@ interface RunState {
   results: Mutable<RunResults>;
   rng: Rng;
   completedTasks: number;
-  /** Continues a checkpoint (even one taken before the first task). */
-  resumed: boolean;
 }
 
 /**
@@ -166,7 +164,7 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
     return state.results;
   } catch (err) {
     recordFailure(err, state, logger, options);
-    throw err instanceof RunInterrupted ? new RunInterrupted(outDir, state.completedTasks) : err;
+    throw err;
   } finally {
     logger.close();
     disposeState(state);
@@ -203,7 +201,6 @@ async function startState(
     results: emptyResults(config, sequence, backend),
     rng: rng.fork(),
     completedTasks: 0,
-    resumed: checkpoint !== null,
   };
   if (!checkpoint) return state;
   try {
@@ -253,7 +250,8 @@ async function trainTasks(
       weights: modelWeights(state.model),
       logs: logger.positions(),
     });
-  if (!state.resumed) {
+  // Any checkpoint, even one taken before the first task, already holds the initial evaluation.
+  if (!options.resume) {
     await evaluateInitial(contextAt(options, state, 0), state.results, logger);
     logger.results(state.results);
     checkpoint();
