@@ -7,6 +7,7 @@
  * The O(n³) work is in the gemm of ./dense; the big work arrays are allocated with
  * `sharedFloat64` so that gemm can split that work between threads.
  */
+import { firstNonFinite } from '../util/divergence.js';
 import { sharedFloat64 } from './dense.js';
 import { tridiagonalEigen } from './divide-conquer.js';
 import { applyQ, tridiagonalize } from './tridiagonalize.js';
@@ -74,14 +75,11 @@ export function eighColumns(
  */
 function assertFinite(a: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) {
-    const row = i * n;
-    for (let j = 0; j <= i; j++) {
-      const v = a[row + j];
-      if (!Number.isFinite(v)) {
-        throw new Error(
-          `eigh: the matrix has a non-finite entry ${v} at row ${i}, column ${j} (0-based)`,
-        );
-      }
+    const j = firstNonFinite(a.subarray(i * n, i * n + i + 1));
+    if (j >= 0) {
+      throw new Error(
+        `eigh: the matrix has a non-finite entry ${a[i * n + j]} at row ${i}, column ${j} (0-based)`,
+      );
     }
   }
 }

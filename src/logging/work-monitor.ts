@@ -16,6 +16,23 @@ export interface WorkMonitor {
   timing(stage: string, seconds: number, detail?: Readonly<Record<string, unknown>>): void;
 }
 
+/**
+ * Runs `work` as one pass of `monitor`, giving it the pass's advance. The pass ends only when
+ * the work returns: work that throws has no duration worth a timing record.
+ */
+export function inPass<T>(
+  monitor: WorkMonitor,
+  stage: string,
+  total: number,
+  unit: string,
+  work: (advance: (units: number) => void) => T,
+): T {
+  const pass = monitor.pass(stage, total, unit);
+  const result = work((units) => pass.advance(units));
+  pass.end();
+  return result;
+}
+
 /** A monitor that shows and records nothing (library use, tests). */
 export const SILENT_MONITOR: WorkMonitor = {
   pass: () => ({ advance() {}, end() {} }),

@@ -44,9 +44,22 @@ export function viewLogits(
 
 /** A task's local labels as the output columns of its view. */
 export function viewLabels(view: HeadView, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => columnLabels(labelColumns(view), labels));
+}
+
+/**
+ * A view's label-to-column map as a tensor to gather by, or null where every label is its own
+ * column. A loop over many batches of one view makes it once (and disposes it) rather than
+ * uploading it per batch through viewLabels.
+ */
+export function labelColumns(view: HeadView): tf.Tensor1D | null {
   const identity = view.labels.every((column, l) => column === l);
-  if (identity) return labels;
-  return tf.tidy(() => tf.gather(tf.tensor1d(view.labels as number[], 'int32'), labels));
+  return identity ? null : tf.tensor1d(view.labels as number[], 'int32');
+}
+
+/** Local labels as output columns, given their view's labelColumns. */
+export function columnLabels(columns: tf.Tensor1D | null, labels: tf.Tensor1D): tf.Tensor1D {
+  return columns ? tf.gather(columns, labels) : labels;
 }
 
 /** The parameters a training step on head `head` updates: the shared ones and that head. */

@@ -27,6 +27,9 @@ interface Slot {
   readonly v: tf.Variable | null;
 }
 
+/** One unit of a step: a parameter alone, or a projected layer's kernel with its bias. */
+type StepUnit = readonly [param: Parameter, bias: Parameter | null];
+
 /**
  * Adam or SGD over parameter groups, with the final step passed through an UpdateTransform.
  * For Adam the moments see the raw (weight-decayed) gradient and only the step m̂/(√v̂+ε) is
@@ -35,12 +38,18 @@ interface Slot {
  */
 export class ProjectedOptimizer {
   private readonly slots = new Map<tf.Variable, Slot>();
+  /** The training loop passes the same list every step of a head, so its pairing is kept. */
+  private readonly plans = new WeakMap<readonly Parameter[], readonly StepUnit[]>();
   private t = 0;
   private lrScale = 1;
 
+  /**
+   * Without a transform every parameter steps alone: a kernel and its bias then need no
+   * joint step, and stacking them would only copy.
+   */
   constructor(
     readonly config: OptimizerConfig,
-    private readonly transform: UpdateTransform = (_p, s) => s,
+    private readonly transform?: UpdateTransform,
   ) {}
 
   /** The LR schedule's factor for the coming steps. */
@@ -49,28 +58,51 @@ export class ProjectedOptimizer {
   }
 
   /**
-   * Applies one step; `grads` is keyed by parameter; gradients are not disposed here. A
-   * projected layer's bias steps with its kernel (see stepLayer).
+   * Applies one step; `grads` is keyed by parameter; gradients are not disposed here. With a
+   * transform, a projected layer's bias steps with its kernel (see stepLayer). `params` is
+   * read once per array: pass a new array, not the same one changed, for other parameters.
    */
   step(params: readonly Parameter[], grads: ReadonlyMap<Parameter, tf.Tensor>): void {
     this.t++;
+    let plan = this.plans.get(params);
+    if (!plan) {
+      plan = this.plan(params);
+      this.plans.set(params, plan);
+    }
+    const transform = this.transform;
+    for (const [p, bias] of plan) {
+      tf.tidy(() =>
+        bias && transform ? this.stepLayer(p, bias, transform, grads) : this.stepOne(p, grads),
+      );
+    }
+  }
+
+  /**
+   * The step units of a parameter list. A bias without its kernel is refused with or without a
+   * transform, so a list that projection could not step fails under every strategy alike.
+   */
+  private plan(params: readonly Parameter[]): StepUnit[] {
     const biases = new Map<ProjectedLayer, Parameter>();
     for (const p of params) if (p.biasOf) biases.set(p.biasOf, p);
     const kernels = new Set(params.map((p) => p.projected));
+    const units: StepUnit[] = [];
     for (const p of params) {
       if (p.biasOf) {
         if (!kernels.has(p.biasOf)) throw new Error(`${p.name} is trained without its kernel`);
+        if (!this.transform) units.push([p, null]);
         continue;
       }
-      const bias = p.projected && biases.get(p.projected);
-      tf.tidy(() => (bias ? this.stepLayer(p, bias, grads) : this.stepOne(p, grads)));
+      const bias = this.transform && p.projected ? biases.get(p.projected) : undefined;
+      units.push([p, bias ?? null]);
     }
+    return units;
   }
 
   private stepOne(p: Parameter, grads: ReadonlyMap<Parameter, tf.Tensor>): void {
     const g = grads.get(p);
     if (!g) return;
-    this.apply(p, this.transform(p, this.direction(p, g)), this.learningRate(p));
+    const d = this.direction(p, g);
+    this.apply(p, this.transform ? this.transform(p, d) : d, this.learningRate(p));
   }
 
   /**
@@ -82,6 +114,7 @@ export class ProjectedOptimizer {
   private stepLayer(
     kernel: Parameter,
     bias: Parameter,
+    transform: UpdateTransform,
     grads: ReadonlyMap<Parameter, tf.Tensor>,
   ): void {
     const gk = grads.get(kernel);
@@ -91,7 +124,7 @@ export class ProjectedOptimizer {
     const dk = gk ? this.direction(kernel, gk) : tf.zerosLike(kernel.variable);
     const db = gb ? this.direction(bias, gb) : tf.zerosLike(bias.variable);
     const stacked = tf.concat([tf.reshape(dk, [-1, out]), tf.reshape(db, [1, out])], 0);
-    const update = tf.reshape(this.transform(kernel, stacked), [-1, out]) as tf.Tensor2D;
+    const update = tf.reshape(transform(kernel, stacked), [-1, out]) as tf.Tensor2D;
     const rows = update.shape[0] - 1;
     const lr = this.learningRate(kernel);
     this.apply(kernel, tf.slice(update, [0, 0], [rows, out]), lr);

@@ -84,44 +84,54 @@ export class ProjectionState {
       if (full) addToPending(layer.name, full);
     };
     let sinceFlush = 0;
-    for (const batch of batches(images, norm, { batchSize: this.options.batchSize })) {
+    try {
+      for (const batch of batches(images, norm, { batchSize: this.options.batchSize })) {
+        tf.tidy(() => {
+          model.features(batch.x, { training: false, onLayerInput });
+        });
+        tf.dispose([batch.x, batch.y]);
+        onImages?.(batch.size);
+        // Float32 sums on the device lose precision as they grow; move them to float64 often.
+        if (++sinceFlush === 16) {
+          this.flush(model, pending);
+          sinceFlush = 0;
+        }
+      }
       tf.tidy(() => {
-        model.features(batch.x, { training: false, onLayerInput });
+        for (const [name, buffer] of buffers) {
+          const rest = buffer.drain();
+          if (rest) addToPending(name, rest);
+        }
       });
-      tf.dispose([batch.x, batch.y]);
-      onImages?.(batch.size);
-      // Float32 sums on the device lose precision as they grow; move them to float64 often.
-      if (++sinceFlush === 16) {
-        this.flush(model, pending);
-        sinceFlush = 0;
-      }
+      this.flush(model, pending);
+    } finally {
+      // Kept tensors outlive every tidy: after a divergence they would stay for the rest of a
+      // sweep's process.
+      for (const entry of pending.values()) entry.gram.dispose();
+      for (const buffer of buffers.values()) buffer.dispose();
     }
-    tf.tidy(() => {
-      for (const [name, buffer] of buffers) {
-        const rest = buffer.drain();
-        if (rest) addToPending(name, rest);
-      }
-    });
-    this.flush(model, pending);
   }
 
   private flush(model: ContinualModel, pending: Map<string, { gram: tf.Tensor2D; rows: number }>) {
     for (const layer of model.projectedLayers) {
       const entry = pending.get(layer.name);
       if (!entry) continue;
-      let state = this.covariances.get(layer.name);
-      if (!state) {
-        state = emptyCovariance(layer.inputSize);
-        this.covariances.set(layer.name, state);
+      pending.delete(layer.name);
+      try {
+        let state = this.covariances.get(layer.name);
+        if (!state) {
+          state = emptyCovariance(layer.inputSize);
+          this.covariances.set(layer.name, state);
+        }
+        const gram = entry.gram.dataSync();
+        const bad = firstNonFinite(gram);
+        if (bad >= 0)
+          throw new DivergenceError(`the input covariance of layer ${layer.name}`, gram[bad]);
+        addGram(state, gram, entry.rows);
+      } finally {
+        entry.gram.dispose();
       }
-      const gram = entry.gram.dataSync();
-      const bad = firstNonFinite(gram);
-      if (bad >= 0)
-        throw new DivergenceError(`the input covariance of layer ${layer.name}`, gram[bad]);
-      addGram(state, gram, entry.rows);
-      entry.gram.dispose();
     }
-    pending.clear();
   }
 
   /**
@@ -205,6 +215,12 @@ class RowBuffer {
     this.rows.push(tf.keep(rows));
     this.count += rows.shape[0];
     return this.count >= this.n ? this.drain() : null;
+  }
+
+  dispose(): void {
+    tf.dispose(this.rows);
+    this.rows = [];
+    this.count = 0;
   }
 
   /** The buffered rows stacked into one matrix (null when empty); the buffer is left empty. */

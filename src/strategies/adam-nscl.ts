@@ -3,6 +3,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { imageCount, type LabelledImages, randomSubset } from '../data/images.js';
 import type { NullSpaceRule } from '../linalg/null-space-rule.js';
 import { validateRule } from '../linalg/null-space-rule.js';
+import { inPass } from '../logging/work-monitor.js';
 import { type ProjectionSnapshot, ProjectionState } from '../nullspace/projection-state.js';
 import { Rng } from '../util/rng.js';
 import { DiagonalFisherPenalty } from './fisher-penalty.js';
@@ -94,21 +95,17 @@ export function createAdamNscl(nscl: AdamNsclSettings, config: ExperimentConfig)
       const { model, sequence } = ctx;
       const images = boundaryImages(sequence.tasks[ctx.task].train, ctx.task);
       const count = imageCount(images);
-      const covariance = ctx.monitor.pass('covariance', count, 'images');
-      projection.accumulate(model, images, sequence.normalization, (n) => covariance.advance(n));
-      covariance.end();
+      inPass(ctx.monitor, 'covariance', count, 'images', (onImages) =>
+        projection.accumulate(model, images, sequence.normalization, onImages),
+      );
       if (nscl.bnEwc > 0 && model.parameters.some((p) => p.group === 'bn')) {
-        const fisher = ctx.monitor.pass('BatchNorm Fisher', count, 'images');
-        bnFisher.consolidate(
-          model,
-          images,
-          ctx.scenario.view(ctx.task, ctx.task),
-          sequence.normalization,
-          config.train.batchSize,
-          null,
-          (n) => fisher.advance(n),
+        inPass(ctx.monitor, 'BatchNorm Fisher', count, 'images', (onImages) =>
+          bnFisher.consolidate(model, images, ctx.scenario.view(ctx.task, ctx.task), {
+            norm: sequence.normalization,
+            batchSize: config.train.batchSize,
+            onImages,
+          }),
         );
-        fisher.end();
       }
       return projection.refresh(model.projectedLayers, (r, seconds) =>
         ctx.monitor.timing(`null space of ${r.layer}`, seconds, { n: r.n, kept: r.kept }),

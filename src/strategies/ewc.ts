@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
+import { inPass } from '../logging/work-monitor.js';
 import { DiagonalFisherPenalty } from './fisher-penalty.js';
 import type { Strategy } from './strategy.js';
 
@@ -23,17 +24,14 @@ export function createEwc(ewc: z.output<typeof ewcSettings>, config: ExperimentC
     penalty: () => fisher.penalty(),
     afterTask(ctx) {
       const task = ctx.sequence.tasks[ctx.task];
-      const pass = ctx.monitor.pass('Fisher', task.train.labels.length, 'images');
-      fisher.consolidate(
-        ctx.model,
-        task.train,
-        ctx.scenario.view(ctx.task, ctx.task),
-        ctx.sequence.normalization,
-        config.train.batchSize,
-        ewc.fisherBatches,
-        (n) => pass.advance(n),
+      inPass(ctx.monitor, 'Fisher', task.train.labels.length, 'images', (onImages) =>
+        fisher.consolidate(ctx.model, task.train, ctx.scenario.view(ctx.task, ctx.task), {
+          norm: ctx.sequence.normalization,
+          batchSize: config.train.batchSize,
+          maxBatches: ewc.fisherBatches,
+          onImages,
+        }),
       );
-      pass.end();
       return undefined;
     },
     snapshot: () => ({ fisher: fisher.snapshot() }),

@@ -7,6 +7,14 @@ import { type ContinualModel, forward, viewLabels } from '../models/continual-mo
 import type { Parameter } from '../models/parameter.js';
 import { crossEntropy } from '../ops/loss.js';
 
+export interface ConsolidateOptions {
+  readonly norm: Normalization;
+  readonly batchSize: number;
+  /** Estimate from at most this many batches; null or absent: every batch. */
+  readonly maxBatches?: number | null;
+  readonly onImages?: (count: number) => void;
+}
+
 /**
  * EWC's quadratic penalty λ/2·Σ F·(θ − θ*)² with a diagonal Fisher F summed over tasks and θ*
  * the weights after the latest task. Used by the `ewc` strategy on all shared parameters and by
@@ -34,10 +42,7 @@ export class DiagonalFisherPenalty {
     model: ContinualModel,
     images: LabelledImages,
     view: HeadView,
-    norm: Normalization,
-    batchSize: number,
-    maxBatches: number | null = null,
-    onImages?: (count: number) => void,
+    { norm, batchSize, maxBatches = null, onImages }: ConsolidateOptions,
   ): void {
     const params = model.parameters.filter(this.select);
     const byName = new Map(params.map((p) => [p.variable.name, p]));

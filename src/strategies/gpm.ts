@@ -4,6 +4,7 @@ import { selectImages } from '../data/images.js';
 import { matmul, matmulNT, matmulTN } from '../linalg/dense.js';
 import { eigh } from '../linalg/eigh.js';
 import { complementProjector } from '../linalg/projector.js';
+import { inPass } from '../logging/work-monitor.js';
 import { covarianceMatrix } from '../nullspace/covariance.js';
 import { ProjectionState, projectionRecord } from '../nullspace/projection-state.js';
 import { TensorProjector } from '../nullspace/tensor-projector.js';
@@ -121,11 +122,9 @@ function representationGrams(ctx: StrategyContext, samples: number, config: Expe
     covarianceMode: 'per-sample',
     batchSize: config.train.evalBatchSize,
   });
-  const pass = ctx.monitor.pass('representations', picked.length, 'images');
-  state.accumulate(ctx.model, selectImages(train, picked), ctx.sequence.normalization, (n) =>
-    pass.advance(n),
+  inPass(ctx.monitor, 'representations', picked.length, 'images', (onImages) =>
+    state.accumulate(ctx.model, selectImages(train, picked), ctx.sequence.normalization, onImages),
   );
-  pass.end();
   const { covariances } = state.snapshot();
   return new Map(Object.entries(covariances).map(([name, c]) => [name, covarianceMatrix(c)]));
 }

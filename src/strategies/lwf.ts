@@ -60,21 +60,27 @@ function previousViews(ctx: StrategyContext): HeadView[] {
  */
 export function createLwf({ alpha, temperature }: z.output<typeof lwfSettings>): Strategy {
   let old: ContinualModel | null = null;
+  // Fixed for the task, so taken with the frozen copy rather than per step.
+  let views: HeadView[] = [];
   const release = () => {
     old?.dispose();
     old = null;
+    views = [];
   };
   return {
     name: 'lwf',
     async beforeTask(ctx) {
       release();
-      if (ctx.task > 0 && alpha > 0) old = await frozenCopy(ctx);
+      if (ctx.task > 0 && alpha > 0) {
+        old = await frozenCopy(ctx);
+        views = previousViews(ctx);
+      }
     },
     penalty(ctx, step: StepInputs) {
       const frozen = old;
       if (!frozen || ctx.task === 0) return null;
       const oldFeatures = frozen.features(step.x, { training: false });
-      const terms = previousViews(ctx).map((view) =>
+      const terms = views.map((view) =>
         distillation(
           viewLogits(frozen, oldFeatures, view),
           viewLogits(ctx.model, step.features, view),

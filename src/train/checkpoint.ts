@@ -127,8 +127,8 @@ export function hasCheckpoint(dir: string): boolean {
  */
 export function loadCheckpoint(dir: string): CheckpointState {
   const live = join(dir, LIVE);
-  const candidates: { path: string; manifest: Manifest }[] = [];
-  if (existsSync(live)) candidates.push({ path: live, manifest: verify(dir, LIVE) });
+  const candidates: VerifiedCopy[] = [];
+  if (existsSync(live)) candidates.push(verify(dir, LIVE));
   const pending = tryVerify(dir, NEXT);
   if (pending) candidates.push(pending);
   if (!existsSync(live)) {
@@ -139,20 +139,28 @@ export function loadCheckpoint(dir: string): CheckpointState {
   const newest = candidates.reduce((a, b) =>
     b.manifest.completedTasks > a.manifest.completedTasks ? b : a,
   );
-  return deserialise(newest.path, dir);
+  return deserialise(newest, dir);
 }
 
-function tryVerify(dir: string, name: string): { path: string; manifest: Manifest } | null {
+/** A checkpoint copy that matched its manifest. */
+interface VerifiedCopy {
+  readonly path: string;
+  readonly manifest: Manifest;
+  /** The bytes that were checked, so the state is read from them and not from disk again. */
+  readonly files: ReadonlyMap<string, Buffer>;
+}
+
+function tryVerify(dir: string, name: string): VerifiedCopy | null {
   if (!existsSync(join(dir, name, MANIFEST))) return null;
   try {
-    return { path: join(dir, name), manifest: verify(dir, name) };
+    return verify(dir, name);
   } catch {
     return null;
   }
 }
 
 /** Checks every file against the manifest; throws naming the first one that does not match. */
-function verify(dir: string, name: string): Manifest {
+function verify(dir: string, name: string): VerifiedCopy {
   const where = (file: string) => `${join(dir, name, file)}`;
   let manifest: Manifest;
   try {
@@ -166,6 +174,7 @@ function verify(dir: string, name: string): Manifest {
   if (manifest.format !== FORMAT || typeof manifest.files !== 'object') {
     throw new CheckpointError(`${where(MANIFEST)}: not a ${FORMAT} manifest`);
   }
+  const files = new Map<string, Buffer>();
   for (const [file, expected] of Object.entries(manifest.files)) {
     let bytes: Buffer;
     try {
@@ -181,17 +190,30 @@ function verify(dir: string, name: string): Manifest {
     if (sha256(bytes) !== expected.sha256) {
       throw new CheckpointError(`${where(file)}: checksum mismatch, the checkpoint is corrupt`);
     }
+    files.set(file, bytes);
   }
-  return manifest;
+  return { path: join(dir, name), manifest, files };
 }
 
-function deserialise(path: string, dir: string): CheckpointState {
-  const blob = readFileSync(join(path, 'tensors.bin'));
-  const state = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8'), (_key, value) => {
+function deserialise(copy: VerifiedCopy, dir: string): CheckpointState {
+  const { path } = copy;
+  const verified = (file: string) => {
+    const bytes = copy.files.get(file);
+    if (!bytes) throw new CheckpointError(`${join(path, MANIFEST)}: ${file} is not listed`);
+    return bytes;
+  };
+  const blob = verified('tensors.bin');
+  const state = JSON.parse(verified('state.json').toString('utf8'), (_key, value) => {
     if (value && typeof value === 'object' && '$typed' in value) {
+      // Own keys only: a name like "constructor" must not reach Object.prototype.
+      if (!Object.hasOwn(TYPES, value.$typed)) {
+        throw new CheckpointError(
+          `${join(path, 'state.json')}: unknown typed array ${JSON.stringify(value.$typed)}`,
+        );
+      }
       const ctor = TYPES[value.$typed as TypedName];
       const end = value.offset + value.length * ctor.BYTES_PER_ELEMENT;
-      if (!ctor || end > blob.length) {
+      if (end > blob.length) {
         throw new CheckpointError(
           `${join(path, 'state.json')}: refers past the end of tensors.bin`,
         );

@@ -117,8 +117,6 @@ interface RunState {
   checkpointed: Mutable<RunResults> | null;
   rng: Rng;
   completedTasks: number;
-  /** Continues a checkpoint (even one taken before the first task). */
-  resumed: boolean;
 }
 
 /**
@@ -169,7 +167,7 @@ export async function runContinual(options: RunOptions): Promise<RunResults> {
     return state.results;
   } catch (err) {
     recordFailure(err, state, logger);
-    throw err instanceof RunInterrupted ? new RunInterrupted(outDir, state.completedTasks) : err;
+    throw err;
   } finally {
     logger.close();
     disposeState(state);
@@ -207,7 +205,6 @@ async function startState(
     checkpointed: null,
     rng: rng.fork(),
     completedTasks: 0,
-    resumed: checkpoint !== null,
   };
   if (!checkpoint) return state;
   try {
@@ -260,7 +257,8 @@ async function trainTasks(
     });
     state.checkpointed = structuredClone(state.results);
   };
-  if (!state.resumed) {
+  // Any checkpoint, even one taken before the first task, already holds the initial evaluation.
+  if (!options.resume) {
     await evaluateInitial(contextAt(options, state, 0), state.results, logger);
     logger.results(state.results);
     checkpoint();

@@ -3,7 +3,12 @@ import { batches } from '../data/batches.js';
 import type { LabelledImages } from '../data/images.js';
 import type { HeadView } from '../data/scenario.js';
 import type { Normalization } from '../data/task-sequence.js';
-import { type ContinualModel, forward, viewLabels } from '../models/continual-model.js';
+import {
+  type ContinualModel,
+  columnLabels,
+  forward,
+  labelColumns,
+} from '../models/continual-model.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import { requireFinite } from '../util/divergence.js';
 
@@ -24,16 +29,27 @@ export async function evaluate(
   let lossSum = 0;
   let correct = 0;
   let count = 0;
-  for (const batch of batches(images, norm, { batchSize })) {
-    const [loss, hits] = tf.tidy(() => {
-      const logits = forward(model, batch.x, view, { training: false });
-      const labels = viewLabels(view, batch.y);
-      return [crossEntropy(logits, labels), correctCount(logits, labels)];
-    });
-    lossSum += (await loss.data())[0] * batch.size;
-    correct += (await hits.data())[0];
-    count += batch.size;
-    tf.dispose([loss, hits, batch.x, batch.y]);
+  const columns = labelColumns(view);
+  try {
+    for (const batch of batches(images, norm, { batchSize })) {
+      // One read per batch, as each waits for the backend; a count up to the batch size is
+      // exact in float32.
+      const numbers = tf.tidy(() => {
+        const logits = forward(model, batch.x, view, { training: false });
+        const labels = columnLabels(columns, batch.y);
+        return tf.stack([
+          crossEntropy(logits, labels),
+          tf.cast(correctCount(logits, labels), 'float32'),
+        ]);
+      });
+      const [loss, hits] = await numbers.data();
+      lossSum += loss * batch.size;
+      correct += hits;
+      count += batch.size;
+      tf.dispose([numbers, batch.x, batch.y]);
+    }
+  } finally {
+    columns?.dispose();
   }
   if (count === 0) throw new Error('nothing to evaluate (empty split)');
   requireFinite('the evaluation loss', lossSum);

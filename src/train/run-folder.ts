@@ -54,7 +54,7 @@ export interface ConfigChange {
 }
 
 /** Differences between two configs, key by key (dotted), arrays compared whole. */
-export function configChanges(from: unknown, to: unknown, prefix = ''): ConfigChange[] {
+function configChanges(from: unknown, to: unknown, prefix = ''): ConfigChange[] {
   const isSection = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isSection(from) || !isSection(to)) {
     return isDeepStrictEqual(from, to) ? [] : [{ key: prefix, from, to }];
@@ -66,7 +66,7 @@ export function configChanges(from: unknown, to: unknown, prefix = ''): ConfigCh
 }
 
 /** Settings that change what a run writes or shows, never its numbers. */
-export function changesResults(change: ConfigChange): boolean {
+function changesResults(change: ConfigChange): boolean {
   return !change.key.startsWith('log.');
 }
 
@@ -121,7 +121,7 @@ export function checkNewRunFolder(dir: string, overwrite: boolean): void {
   }
 }
 
-export interface HistoryEntry {
+interface HistoryEntry {
   readonly event: 'started' | 'resumed';
   readonly at: string;
   readonly backend: string;

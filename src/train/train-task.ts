@@ -3,7 +3,7 @@ import { type Batch, batchCount, batches } from '../data/batches.js';
 import type { HeadView } from '../data/scenario.js';
 import type { Normalization } from '../data/task-sequence.js';
 import type { EpochRecord } from '../metrics/run-results.js';
-import { trainableFor, viewLabels, viewLogits } from '../models/continual-model.js';
+import { columnLabels, labelColumns, trainableFor, viewLogits } from '../models/continual-model.js';
 import type { Parameter } from '../models/parameter.js';
 import { ProjectedOptimizer } from '../nullspace/projected-optimizer.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
@@ -65,6 +65,26 @@ function* interleave(
   }
 }
 
+/** What every step on one training set's head uses; fixed for the task. */
+interface HeadStep {
+  readonly view: HeadView;
+  readonly params: Parameter[];
+  readonly byName: ReadonlyMap<string, Parameter>;
+  /** See labelColumns; disposed when the task's training ends. */
+  readonly columns: tf.Tensor1D | null;
+}
+
+function headStep(ctx: StrategyContext, task: number): HeadStep {
+  const view = ctx.scenario.view(task, ctx.task);
+  const params = trainableFor(ctx.model, view.head);
+  return {
+    view,
+    params,
+    byName: new Map(params.map((p) => [p.variable.name, p])),
+    columns: labelColumns(view),
+  };
+}
+
 /** Trains one task for the configured epochs; the strategy's hooks shape loss and updates. */
 export async function trainTask(
   ctx: StrategyContext,
@@ -79,53 +99,57 @@ export async function trainTask(
     (a, s) => a + batchCount(s.images.labels.length, options.batchSize),
     0,
   );
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    optimizer.setLrScale(multiStepFactor(epoch, options.milestones, options.gamma));
-    const start = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let b = 0;
-    for (const { task, batch } of interleave(
-      sets,
-      options.norm,
-      options.batchSize,
-      options.augment,
-      ctx.rng,
-    )) {
-      const view = ctx.scenario.view(task, ctx.task);
-      const params = trainableFor(ctx.model, view.head);
-      b++;
-      const [loss, hits] = step(ctx, strategy, optimizer, params, task, view, batch, {
+  const heads = new Map<number, HeadStep>();
+  for (const s of sets) if (!heads.has(s.task)) heads.set(s.task, headStep(ctx, s.task));
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      optimizer.setLrScale(multiStepFactor(epoch, options.milestones, options.gamma));
+      const start = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let b = 0;
+      for (const { task, batch } of interleave(
+        sets,
+        options.norm,
+        options.batchSize,
+        options.augment,
+        ctx.rng,
+      )) {
+        b++;
+        const [loss, hits] = step(ctx, strategy, optimizer, heads.get(task)!, task, batch, {
+          task: ctx.task,
+          epoch,
+          batch: b,
+        });
+        lossSum += loss * batch.size;
+        correct += hits;
+        seen += batch.size;
+        // A step is synchronous work; yielding lets signal handlers (Ctrl-C) run between steps.
+        await new Promise(setImmediate);
+        options.shouldStop?.();
+        options.onBatch?.({
+          epoch,
+          batch: b,
+          batches: totalBatches,
+          loss: lossSum / seen,
+          accuracy: (100 * correct) / seen,
+          seconds: (performance.now() - start) / 1000,
+          images: seen,
+        });
+      }
+      const seconds = (performance.now() - start) / 1000;
+      options.onEpoch?.({
         task: ctx.task,
         epoch,
-        batch: b,
-      });
-      lossSum += loss * batch.size;
-      correct += hits;
-      seen += batch.size;
-      // A step is synchronous work; yielding lets signal handlers (Ctrl-C) run between steps.
-      await new Promise(setImmediate);
-      options.shouldStop?.();
-      options.onBatch?.({
-        epoch,
-        batch: b,
-        batches: totalBatches,
         loss: lossSum / seen,
         accuracy: (100 * correct) / seen,
-        seconds: (performance.now() - start) / 1000,
-        images: seen,
+        imagesPerSecond: seen / seconds,
+        seconds,
       });
     }
-    const seconds = (performance.now() - start) / 1000;
-    options.onEpoch?.({
-      task: ctx.task,
-      epoch,
-      loss: lossSum / seen,
-      accuracy: (100 * correct) / seen,
-      imagesPerSecond: seen / seconds,
-      seconds,
-    });
+  } finally {
+    for (const h of heads.values()) h.columns?.dispose();
   }
 }
 
@@ -137,19 +161,18 @@ function step(
   ctx: StrategyContext,
   strategy: Strategy,
   optimizer: ProjectedOptimizer,
-  params: Parameter[],
+  head: HeadStep,
   task: number,
-  view: HeadView,
   batch: Batch,
   place: DivergencePlace,
 ): [number, number] {
-  const byName = new Map(params.map((p) => [p.variable.name, p]));
+  const { view, params, byName, columns } = head;
   let hits: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(
     () => {
       const features = ctx.model.features(batch.x, { training: true });
       const logits = viewLogits(ctx.model, features, view);
-      const labels = viewLabels(view, batch.y);
+      const labels = columnLabels(columns, batch.y);
       hits = tf.keep(correctCount(logits, labels));
       const ce = crossEntropy(logits, labels);
       const extra = strategy.penalty?.(ctx, { task, x: batch.x, features });
@@ -195,13 +218,14 @@ export async function learnTask(
   const { config, task, sequence } = ctx;
   await strategy.beforeTask?.(ctx);
   const lr = config.train.lr;
+  // Without a transform the optimizer steps kernels and biases apart, skipping the joint step.
   const optimizer = new ProjectedOptimizer(
     {
       ...config.train,
       type: config.train.optimizer,
       lr: { ...lr, backbone: task === 0 ? lr.backboneFirstTask : lr.backbone },
     },
-    (p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s,
+    strategy.transformUpdate && ((p, s) => strategy.transformUpdate?.(ctx, p, s) ?? s),
   );
   try {
     await trainTask(ctx, strategy, optimizer, {

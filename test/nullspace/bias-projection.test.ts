@@ -127,6 +127,31 @@ describe('projected steps of a layer with a bias', () => {
     opt.dispose();
   });
 
+  it('without a transform steps a kernel and its bias apart, to the same bits', () => {
+    const layers = [biasedLayer([2, 2, 1, 3], 11), biasedLayer([2, 2, 1, 3], 11)];
+    const config = { ...sgd, type: 'adam' as const, weightDecay: 0.01 };
+    const opts = [new ProjectedOptimizer(config), new ProjectedOptimizer(config, (_p, s) => s)];
+    const b0 = Array.from(layers[0].layer.bias!.dataSync());
+    layers.forEach(({ kernel, bias }, i) => {
+      const params = [kernel, bias];
+      for (let t = 0; t < 3; t++) {
+        const grads = new Map<Parameter, tf.Tensor>([
+          [kernel, tf.tensor(normals(12, 12 + t), [2, 2, 1, 3])],
+          [bias, tf.tensor1d(normals(3, 22 + t))],
+        ]);
+        opts[i].step(params, grads);
+        tf.dispose([...grads.values()]);
+      }
+      opts[i].dispose();
+    });
+    const [alone, joint] = layers.map(({ layer }) => [
+      ...layer.kernel.dataSync(),
+      ...layer.bias!.dataSync(),
+    ]);
+    expect(alone).toEqual(joint);
+    expect(maxAbsDiff(alone.slice(12), b0)).toBeGreaterThan(0.01);
+  });
+
   it('refuses to train a bias without its kernel', () => {
     const { bias, out } = biasedLayer([2, 2], 9);
     const opt = new ProjectedOptimizer(sgd);

@@ -89,4 +89,26 @@ describe('ProjectionState with non-finite inputs', () => {
     );
     model.dispose();
   });
+
+  it('frees its pending Gram matrices and buffered rows when it stops', () => {
+    const rng = new Rng(6);
+    const model = createMlp({ inputSize: 16, hidden: [8, 8], classesPerTask: [2] }, rng);
+    const state = new ProjectionState({
+      rule: { kind: 'relative', a: 10 },
+      normalize: true,
+      covarianceMode: 'per-sample',
+      batchSize: 3,
+    });
+    // A zero std makes every input infinite or NaN, so fc1's covariance fails at the flush
+    // after batch 16 (of 18): fc2's Gram matrix is still pending then, and both buffers hold
+    // rows (fc1 drains every 6 batches, fc2 every 3).
+    const data = images(54, rng);
+    const before = tf.memory().numTensors;
+    expect(() => state.accumulate(model, data, { mean: [0.5], std: [0] })).toThrow(
+      /the input covariance of layer fc1 is/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    state.dispose();
+    model.dispose();
+  });
 });

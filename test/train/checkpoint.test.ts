@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -72,6 +73,27 @@ describe('checkpoints', () => {
     const dir = fresh();
     saveCheckpoint(dir, state(1, Number.NaN));
     expect(() => loadCheckpoint(dir)).toThrow(/weight tensor 0 holds non-finite values/);
+  });
+
+  it('names an unknown typed array in state.json, even one the manifest vouches for', () => {
+    const dir = fresh();
+    saveCheckpoint(dir, state(1));
+    const folder = join(dir, 'checkpoint');
+    const json = readFileSync(join(folder, 'state.json'), 'utf8');
+    for (const name of ['BigInt64Array', 'constructor']) {
+      const bytes = Buffer.from(json.replace('"Float64Array"', JSON.stringify(name)), 'utf8');
+      writeFileSync(join(folder, 'state.json'), bytes);
+      const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+      manifest.files['state.json'] = {
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+      writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest));
+      expect(() => loadCheckpoint(dir)).toThrow(CheckpointError);
+      expect(() => loadCheckpoint(dir)).toThrow(
+        `${join(folder, 'state.json')}: unknown typed array "${name}"`,
+      );
+    }
   });
 
   it('never ignores a complete copy, whatever moment a crash hit the rotation', () => {
