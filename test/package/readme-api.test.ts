@@ -22,7 +22,7 @@ describe('README library section', () => {
     const names = [...new Set([...inCode, ...imported])].filter((n) => /[A-Z]/.test(n) || n in api);
     expect(names.length).toBeGreaterThan(40);
     // Types (erased at run time) and option names the section mentions.
-    const notValues = new Set(['LabelledDataset', 'TaskSequence', 'stopAfterTasks']);
+    const notValues = new Set(['LabelledDataset', 'TaskSequence', 'stopAfterTasks', 'wasmThreads']);
     expect(names.filter((n) => !(n in api) && !notValues.has(n))).toEqual([]);
   });
 });
