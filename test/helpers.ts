@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { OptimizerConfig } from '../src/nullspace/projected-optimizer.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -43,4 +47,16 @@ export function randomSymmetric(rng: Rng, n: number): Float64Array {
     }
   }
   return a;
+}
+
+/** A fresh temporary folder for each test of the file (removed after it), read through the getter. */
+export function tempDirPerTest(prefix: string): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }

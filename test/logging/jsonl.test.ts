@@ -1,20 +1,14 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JsonlWriter, readJsonl, toJsonLine } from '../../src/logging/jsonl.js';
+import { tempDirPerTest } from '../helpers.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'jsonl-test-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirPerTest('jsonl-test-');
 
 describe('JsonlWriter', () => {
   it('writes one object per line and appends across writers', () => {
-    const path = join(dir, 'log.jsonl');
+    const path = join(tempDir(), 'log.jsonl');
     const a = new JsonlWriter(path);
     a.write({ type: 'epoch', task: 0, epoch: 0, loss: 0.5, accuracy: 80 });
     a.write({ type: 'eval', task: 0, acc: [91.5, null] });
@@ -39,7 +33,7 @@ describe('JsonlWriter', () => {
 
   it('requires a type and refuses writes after close', () => {
     expect(() => toJsonLine({ type: '' })).toThrow(/type/);
-    const w = new JsonlWriter(join(dir, 'x.jsonl'));
+    const w = new JsonlWriter(join(tempDir(), 'x.jsonl'));
     w.close();
     expect(() => w.write({ type: 'epoch' })).toThrow(/closed/);
   });
@@ -47,10 +41,10 @@ describe('JsonlWriter', () => {
 
 describe('readJsonl', () => {
   it('drops a torn last line but not a broken middle one', () => {
-    const path = join(dir, 'torn.jsonl');
+    const path = join(tempDir(), 'torn.jsonl');
     appendFileSync(path, '{"type":"epoch"}\n{"type":"ev');
     expect(readJsonl(path)).toEqual([{ type: 'epoch' }]);
-    const bad = join(dir, 'bad.jsonl');
+    const bad = join(tempDir(), 'bad.jsonl');
     appendFileSync(bad, '{"type":"epoch"}\n{oops\n{"type":"task"}\n');
     expect(() => readJsonl(bad)).toThrow(/bad\.jsonl:2/);
   });

@@ -1,23 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readEventFile, TensorBoardWriter } from '../../src/logging/tensorboard.js';
 import { configMarkdown, writeProjectionSummaries } from '../../src/logging/tensorboard-run.js';
+import { tempDirPerTest } from '../helpers.js';
 import { syntheticResults } from './fixtures.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tb-run-test-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirPerTest('tb-run-test-');
 
 describe('writeProjectionSummaries', () => {
   it('writes kept dims, kept ratio and the log10 spectrum of every layer at one step', () => {
     const records = syntheticResults().projection[1];
-    const w = new TensorBoardWriter(dir, { hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { hostname: 'box' });
     writeProjectionSummaries(w, records, 8);
     w.close();
     const events = readEventFile(w.path).slice(1);
@@ -44,7 +36,7 @@ describe('writeProjectionSummaries', () => {
 
   it('puts zero and negative eigenvalues on the floor instead of failing', () => {
     const layer = { layer: 'l', n: 3, kept: 2, ratio: 2 / 3, lambdaMin: -1e-9, lambdaMax: 5 };
-    const w = new TensorBoardWriter(dir, { hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { hostname: 'box' });
     writeProjectionSummaries(w, [{ ...layer, spectrum: [-1e-9, 0, 100] }], 1);
     w.close();
     const [h] = readEventFile(w.path).flatMap((e) => e.histograms ?? []);

@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maskedCrc32c } from '../../src/logging/crc32c.js';
 import {
   decodeRecords,
@@ -12,14 +11,9 @@ import {
   TensorBoardWriter,
   writeHparamsExperiment,
 } from '../../src/logging/tensorboard.js';
+import { tempDirPerTest } from '../helpers.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tb-test-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirPerTest('tb-test-');
 
 /** A clock that advances 1.5 s per call, starting at 2024-01-01T00:00:00Z. */
 function fakeClock(): () => number {
@@ -103,26 +97,26 @@ describe('frameRecord', () => {
 
 describe('TensorBoardWriter', () => {
   it('names the file events.out.tfevents.<seconds>.<host>', () => {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.close();
     expect(basename(w.path)).toBe('events.out.tfevents.1704067200.box');
-    expect(readdirSync(dir)).toEqual(['events.out.tfevents.1704067200.box']);
+    expect(readdirSync(tempDir())).toEqual(['events.out.tfevents.1704067200.box']);
   });
 
   it('does not clobber a writer started in the same second', () => {
-    const a = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
-    const b = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const a = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
+    const b = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     a.close();
     b.close();
     expect(a.path).not.toBe(b.path);
-    expect(readdirSync(dir).sort()).toEqual([
+    expect(readdirSync(tempDir()).sort()).toEqual([
       'events.out.tfevents.1704067200.box',
       'events.out.tfevents.1704067200.box.1',
     ]);
   });
 
   it('round-trips the file_version event and scalars', () => {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.scalar('train/loss', 0.25, 1);
     w.scalar('test/acc/task 0', 97.3, 2);
     w.scalar('big step', -1e-3, 2 ** 40);
@@ -146,7 +140,7 @@ describe('TensorBoardWriter', () => {
   });
 
   it('round-trips histograms, text and hparams sessions, each framed with valid CRCs', () => {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.text('run/config', '```json\n{"a": 10}\n```', 0);
     w.hparamsSession({ a: 10, strategy: 'adam-nscl', bn: false }, { group: 'a=10' });
     w.histogram('projection/spectrum_log10/fc1', [-12, -12, -3, 0.5, 2], 4, 3);
@@ -199,21 +193,21 @@ describe('TensorBoardWriter', () => {
   });
 
   it('keeps what was written before a crash readable without close', () => {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.scalar('x', 1, 1);
     expect(readEventFile(w.path).map((e) => e.scalars)).toEqual([[], [{ tag: 'x', value: 1 }]]);
     w.close();
   });
 
   it('refuses writes after close and tolerates a double close', () => {
-    const w = new TensorBoardWriter(dir, { hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { hostname: 'box' });
     w.close();
     w.close();
     expect(() => w.scalar('x', 1, 1)).toThrow(/closed/);
   });
 
   it('rejects a non-integer step', () => {
-    const w = new TensorBoardWriter(dir, { hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { hostname: 'box' });
     expect(() => w.scalar('x', 1, 1.5)).toThrow(RangeError);
     expect(() => w.histogram('x', [1], Number.NaN)).toThrow(RangeError);
     expect(() => w.text('x', 'y', -0.5)).toThrow(RangeError);
@@ -228,7 +222,7 @@ describe('writeHparamsExperiment', () => {
   });
 
   it('writes the experiment alone into one event file, creating the dir', () => {
-    const root = join(dir, 'sweep');
+    const root = join(tempDir(), 'sweep');
     const path = writeHparamsExperiment(root, experiment([10, 30]), {
       now: () => 1_704_067_200_000,
     });
@@ -254,9 +248,9 @@ describe('writeHparamsExperiment', () => {
   });
 
   it('replaces an earlier experiment, leaving no temporary file', () => {
-    writeHparamsExperiment(dir, experiment([10, 30]));
-    const path = writeHparamsExperiment(dir, experiment([10, 30, 100]));
-    expect(readdirSync(dir)).toEqual([HPARAMS_EXPERIMENT_FILE]);
+    writeHparamsExperiment(tempDir(), experiment([10, 30]));
+    const path = writeHparamsExperiment(tempDir(), experiment([10, 30, 100]));
+    expect(readdirSync(tempDir())).toEqual([HPARAMS_EXPERIMENT_FILE]);
     const data = readEventFile(path).flatMap((e) => e.hparams ?? [])[0].data;
     expect(data.kind === 'experiment' && data.experiment.hparams[0].values).toEqual([10, 30, 100]);
   });
@@ -264,7 +258,7 @@ describe('writeHparamsExperiment', () => {
 
 describe('readEventFile', () => {
   function writeSample(): string {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.scalar('loss', 0.5, 1);
     w.close();
     return w.path;
@@ -279,7 +273,7 @@ describe('readEventFile', () => {
   });
 
   it('detects a corrupted byte inside a histogram record', () => {
-    const w = new TensorBoardWriter(dir, { now: fakeClock(), hostname: 'box' });
+    const w = new TensorBoardWriter(tempDir(), { now: fakeClock(), hostname: 'box' });
     w.histogram('h', [1, 2, 3], 1);
     w.close();
     const bytes = readFileSync(w.path);
